@@ -1,0 +1,31 @@
+"""Choosing the compute device once, from `auto|cpu|cuda`."""
+
+from __future__ import annotations
+
+from percmusic_cli.errors import UsageError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> str:
+    """Return "cpu" or "cuda"; "auto" takes CUDA when torch sees a GPU."""
+    import torch
+
+    if name not in DEVICE_CHOICES:
+        raise UsageError(f"unknown device {name!r}: choose one of {', '.join(DEVICE_CHOICES)}")
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for, but torch sees no CUDA device")
+    return name
+
+
+def set_threads(threads: int | None) -> None:
+    """Limit torch's intra-op threads (None keeps torch's default)."""
+    if threads is None:
+        return
+    import torch
+
+    if threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {threads}")
+    torch.set_num_threads(threads)

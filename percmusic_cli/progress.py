@@ -1,0 +1,41 @@
+"""How long-running core code reports progress without importing any UI library.
+
+The CLI passes a Rich-backed reporter; tests and library users get `NullReporter`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Task(Protocol):
+    def advance(self, n: int = 1, info: str | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Reporter(Protocol):
+    def task(self, description: str, total: int | None, unit: str = "items") -> Task: ...
+
+    def log(self, message: str) -> None: ...
+
+
+class _NullTask:
+    def advance(self, n: int = 1, info: str | None = None) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class NullReporter:
+    """Swallows progress; keeps log lines so tests can assert on them."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def task(self, description: str, total: int | None, unit: str = "items") -> Task:
+        return _NullTask()
+
+    def log(self, message: str) -> None:
+        self.messages.append(message)
