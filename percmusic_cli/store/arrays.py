@@ -1,0 +1,146 @@
+"""Array files: written atomically, recorded with shape/dtype/sha256, verified on load.
+
+Nothing is loaded with pickle. A missing or altered file raises ArrayIntegrityError;
+it is never silently recomputed over."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from percmusic_cli.errors import ArrayIntegrityError, StoreError
+
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class ArrayRecord:
+    path: str  # relative to the store root
+    kind: str
+    shape: tuple[int, ...]
+    dtype: str
+    sha256: str
+    nbytes: int
+
+    @property
+    def shape_json(self) -> str:
+        return json.dumps(list(self.shape))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path) -> Iterator[IO[bytes]]:
+    """Write to a temporary name in the same folder, fsync, rename over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_array(root: Path, rel_path: str, array: np.ndarray, kind: str) -> ArrayRecord:
+    """Save `array` as .npy at root/rel_path atomically and return its record."""
+    target = root / rel_path
+    try:
+        with atomic_file(target) as fh:
+            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return ArrayRecord(
+        path=rel_path,
+        kind=kind,
+        shape=tuple(int(s) for s in array.shape),
+        dtype=str(array.dtype),
+        sha256=sha256_file(target),
+        nbytes=target.stat().st_size,
+    )
+
+
+def verify_file(root: Path, record: ArrayRecord) -> None:
+    """Raise ArrayIntegrityError if the file is missing or its bytes changed."""
+    target = root / record.path
+    if not target.is_file():
+        raise ArrayIntegrityError(f"array file {target} is missing (run `percmusic check`)")
+    if target.stat().st_size != record.nbytes or sha256_file(target) != record.sha256:
+        raise ArrayIntegrityError(
+            f"array file {target} was altered: its sha256 no longer matches the store "
+            "(run `percmusic check --repair`)"
+        )
+
+
+def read_array(root: Path, record: ArrayRecord, mmap: bool = False) -> np.ndarray:
+    verify_file(root, record)
+    target = root / record.path
+    try:
+        array = np.load(target, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except (ValueError, OSError) as exc:
+        raise ArrayIntegrityError(f"array file {target} is unreadable: {exc}") from exc
+    if tuple(array.shape) != record.shape or str(array.dtype) != record.dtype:
+        raise ArrayIntegrityError(
+            f"array file {target} holds {array.dtype}{list(array.shape)}, "
+            f"the store recorded {record.dtype}{list(record.shape)}"
+        )
+    return np.asarray(array)
+
+
+# Parts: resumable pieces of one array (feature chunks, distance tiles). They live in a
+# `<name>.parts/` folder beside the final file, are written atomically one by one, and
+# are removed once the assembled array has been recorded.
+
+
+def parts_dir(root: Path, rel_path: str) -> Path:
+    return root / (rel_path + ".parts")
+
+
+def write_part(root: Path, rel_path: str, key: str, arrays: dict[str, np.ndarray]) -> None:
+    target = parts_dir(root, rel_path) / f"{key}.npz"
+    try:
+        with atomic_file(target) as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def has_part(root: Path, rel_path: str, key: str) -> bool:
+    return (parts_dir(root, rel_path) / f"{key}.npz").is_file()
+
+
+def read_part(root: Path, rel_path: str, key: str) -> dict[str, np.ndarray]:
+    target = parts_dir(root, rel_path) / f"{key}.npz"
+    try:
+        with np.load(target, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (ValueError, OSError, KeyError) as exc:
+        raise ArrayIntegrityError(f"part file {target} is unreadable: {exc}") from exc
+
+
+def remove_parts(root: Path, rel_path: str) -> None:
+    folder = parts_dir(root, rel_path)
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()

@@ -1,0 +1,130 @@
+"""The store folder: one DuckDB file, arrays/, checkpoints/, sources/.
+
+Connections are short-lived (one unit of work each) so that a reader can open the
+database between a writer's commits. Migrations run when a writer opens the store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from percmusic_cli.errors import DataError, StoreError, StoreLockedError
+from percmusic_cli.store.lock import WriterLock
+from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
+
+DB_NAME = "percmusic.duckdb"
+ENV_VAR = "PERCMUSIC_STORE"
+_PID = re.compile(r"PID (\d+)")
+
+
+def locate(option: str | Path | None = None) -> Path:
+    """`--store PATH` > $PERCMUSIC_STORE > ./store."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_VAR)
+    return Path(env).expanduser() if env else Path("store")
+
+
+def _lock_message(path: Path, exc: Exception) -> str:
+    pid = _PID.search(str(exc))
+    who = f"PID {pid.group(1)}" if pid else "another process"
+    return f"store database {path} is locked by {who}; try again when it finishes"
+
+
+class Store:
+    """Paths and connections for one store root."""
+
+    def __init__(self, root: Path, busy_timeout_s: float = 30.0) -> None:
+        self.root = root
+        self.db_path = root / DB_NAME
+        self.arrays_dir = root / "arrays"
+        self.checkpoints_dir = root / "checkpoints"
+        self.sources_dir = root / "sources"
+        self.busy_timeout_s = busy_timeout_s
+
+    def exists(self) -> bool:
+        return self.db_path.is_file()
+
+    def writer(self, wait_s: float = 0.0, command: str = "") -> WriterLock:
+        """Create the store if needed, migrate it, and hold the writer lock."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store folder {self.root}: {exc.strerror}") from exc
+        lock = WriterLock(self.root, wait_s=wait_s, command=command)
+        return lock
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work; waits while another process has the file open."""
+        if read_only and not self.exists():
+            raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
+        con = self._open(read_only)
+        try:
+            if not read_only:
+                migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.busy_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.db_path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open {self.db_path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(_lock_message(self.db_path, exc)) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open {self.db_path}: {exc}") from exc
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the store's version, each in its own transaction."""
+    current = schema_version(con)
+    if current > LATEST_VERSION:
+        raise StoreError(
+            f"store schema version {current} is newer than this percmusic ({LATEST_VERSION}): "
+            "upgrade percmusic"
+        )
+    if current == 0:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+                [migration.version, migration.description],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"migration {migration.version} failed: {exc}") from exc
+    return LATEST_VERSION
