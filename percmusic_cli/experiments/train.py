@@ -1,0 +1,258 @@
+"""Training an autoencoder under one perceptual loss, on uniform noise or spectrogram patches.
+
+Data: with `data="noise"` each step draws a fresh batch of i.i.d. uniform noise patches
+(B, 1, patch, patch); with `data="spectrograms"` it draws B random patch x patch crops of the
+given (N, H, W) images. Either way the draws come from one CPU `torch.Generator` seeded by
+`cfg.seed` (then moved to the device), so CPU and GPU runs see the same data, and the
+generator's state is checkpointed for an exact resume.
+
+Resume: if `run_dir` holds a checkpoint, training continues from it (model, optimizer and
+generator states restored). On the CPU a run killed and resumed ends bit-identical to an
+uninterrupted one.
+
+Precision: on CUDA with `cfg.amp`, the model's forward runs under bf16 autocast (when the GPU
+supports bf16; otherwise float32); the loss is always computed in float32.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.devices import resolve_device
+from percmusic_cli.errors import UsageError
+from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
+from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from percmusic_cli.models.losses import LOSSES, LossFn, loss_function
+from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.seeding import seed_everything, torch_generator
+
+DATA_SOURCES = ("noise", "spectrograms")
+# Fields that must match for a checkpoint to be resumed under a config (steps may grow).
+_RESUME_KEYS = ("loss", "data", "batch_size", "patch", "lr", "seed")
+_GENERATOR_KEY = "data_generator"
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    loss_history: list[tuple[int, float]]
+    checkpoint: Path | None  # None only when stopped (stop_after) before the first checkpoint
+    wall_s: float
+    resumed_from: int | None
+    device: str
+
+
+@dataclass
+class _State:
+    model: Autoencoder
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    step: int
+    history: list[tuple[int, float]]
+    resumed_from: int | None
+    wall_before: float  # seconds spent by earlier invocations of this run
+
+
+# ---------------------------------------------------------------- checks and data
+
+
+def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+    if cfg.loss not in LOSSES:
+        raise UsageError(f"unknown loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
+    if cfg.data not in DATA_SOURCES:
+        raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
+    if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:
+        raise UsageError("steps, batch_size and checkpoint_every must be at least 1")
+    if cfg.patch < 2**model_cfg.stages:
+        raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
+    if cfg.data == "spectrograms":
+        if images is None or images.ndim != 3 or len(images) == 0:
+            raise UsageError("data 'spectrograms' needs a non-empty (N, H, W) array of images")
+        if min(images.shape[1:]) < cfg.patch:
+            raise UsageError(f"patch {cfg.patch} exceeds the image size {images.shape[1:]}")
+
+
+def _draw(cfg: TrainConfig, gen: torch.Generator, images: Tensor | None) -> Tensor:
+    """One training batch (B, 1, patch, patch) on the CPU."""
+    b, p = cfg.batch_size, cfg.patch
+    if images is None:
+        return torch.rand((b, 1, p, p), generator=gen)
+    n, h, w = images.shape
+    idx = torch.randint(n, (b,), generator=gen).tolist()
+    ys = torch.randint(h - p + 1, (b,), generator=gen).tolist()
+    xs = torch.randint(w - p + 1, (b,), generator=gen).tolist()
+    crops = [images[i, y : y + p, x : x + p] for i, y, x in zip(idx, ys, xs, strict=True)]
+    return torch.stack(crops).unsqueeze(1)
+
+
+# ---------------------------------------------------------------- start or resume
+
+
+def _fresh(cfg: TrainConfig, model_cfg: ModelConfig, device: str) -> _State:
+    seed_everything(cfg.seed)  # the model's initial weights come from the global generator
+    model = build_autoencoder(model_cfg).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return _State(model, optimizer, torch_generator(cfg.seed), 0, [], None, 0.0)
+
+
+def _check_same_run(meta: dict[str, Any], cfg: TrainConfig, model_cfg: ModelConfig) -> None:
+    saved = meta.get("train_config", {})
+    differ = [k for k in _RESUME_KEYS if saved.get(k) != dataclasses.asdict(cfg)[k]]
+    if meta.get("model_config") != dataclasses.asdict(model_cfg):
+        differ.append("model config")
+    if differ:
+        raise UsageError(
+            f"the run folder holds a checkpoint of a different run ({', '.join(differ)} differ): "
+            "use another folder"
+        )
+
+
+def _resume(cfg: TrainConfig, model_cfg: ModelConfig, run_dir: Path, device: str) -> _State:
+    ckpt = load_checkpoint(run_dir, device=device)
+    _check_same_run(ckpt.meta, cfg, model_cfg)
+    model = ckpt.model
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if ckpt.optimizer_state is not None:
+        optimizer.load_state_dict(ckpt.optimizer_state)
+    gen = torch_generator(cfg.seed)
+    gen.set_state(ckpt.extra[_GENERATOR_KEY])
+    step = ckpt.step
+    history = [(int(s), float(v)) for s, v in ckpt.meta.get("loss_history", []) if s <= step]
+    wall = float(ckpt.meta.get("wall_s_total", 0.0))
+    return _State(model, optimizer, gen, step, history, step, wall)
+
+
+def _start(cfg: TrainConfig, model_cfg: ModelConfig, run_dir: Path, device: str) -> _State:
+    if run_dir.is_dir() and latest_checkpoint(run_dir) is not None:
+        return _resume(cfg, model_cfg, run_dir, device)
+    return _fresh(cfg, model_cfg, device)
+
+
+# ---------------------------------------------------------------- the loop
+
+
+@contextmanager
+def _deterministic(device: str) -> Iterator[None]:
+    """Deterministic kernels on the CPU (cheap there); CUDA keeps its fast kernels."""
+    if device != "cpu":
+        yield
+        return
+    before = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=warn_only)
+
+
+def _amp_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
+    if device != "cuda" or not cfg.amp or not torch.cuda.is_bf16_supported():
+        return None
+    return torch.bfloat16
+
+
+def _step(state: _State, loss_fn: LossFn, x: Tensor, amp: torch.dtype | None) -> float:
+    with torch.autocast(x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+        x_hat = state.model(x)
+    loss = loss_fn(x_hat.float(), x)
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    state.optimizer.step()
+    return float(loss.detach())
+
+
+def _save(state: _State, cfg: TrainConfig, run_dir: Path, device: str, wall: float) -> Path:
+    meta = {
+        "train_config": cfg,
+        "step": state.step,
+        "seed": cfg.seed,
+        "loss_history": state.history,
+        "device": device,
+        "wall_s_total": state.wall_before + wall,
+    }
+    extra = {_GENERATOR_KEY: state.generator.get_state()}
+    return save_checkpoint(run_dir, state.model, state.optimizer, meta, extra=extra)
+
+
+def train(
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    run_dir: Path,
+    reporter: Reporter | None = None,
+    spectrograms: np.ndarray | None = None,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train (or resume training) into `run_dir`; see the module docstring.
+
+    `stop_after` stops the loop, as if the process were killed, once that many steps have run
+    in total, without writing a checkpoint beyond the periodic ones: the next call resumes from
+    the last periodic checkpoint. Used to test resumption.
+    """
+    _validate(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
+    device = resolve_device(cfg.device)
+    reporter = reporter or NullReporter()
+    images = None
+    if cfg.data == "spectrograms" and spectrograms is not None:
+        images = torch.from_numpy(np.ascontiguousarray(spectrograms, dtype=np.float32))
+    begin = time.perf_counter()
+    with _deterministic(device):
+        state = _start(cfg, model_cfg, run_dir, device)
+        ckpt = _loop(cfg, state, run_dir, device, reporter, images, stop_after, begin)
+    return TrainResult(
+        steps=state.step,
+        loss_history=state.history,
+        checkpoint=ckpt,
+        wall_s=time.perf_counter() - begin,
+        resumed_from=state.resumed_from,
+        device=device,
+    )
+
+
+def _loop(
+    cfg: TrainConfig,
+    state: _State,
+    run_dir: Path,
+    device: str,
+    reporter: Reporter,
+    images: Tensor | None,
+    stop_after: int | None,
+    begin: float,
+) -> Path | None:
+    loss_fn = loss_function(cfg.loss)
+    amp = _amp_dtype(cfg, device)
+    last = min(cfg.steps, stop_after) if stop_after is not None else cfg.steps
+    ckpt = latest_checkpoint(run_dir) if state.resumed_from is not None else None
+    if state.resumed_from is not None:
+        reporter.log(f"resuming {cfg.loss} training from step {state.step}")
+    task = reporter.task(f"train {cfg.loss}", total=cfg.steps, unit="steps")
+    task.advance(state.step)
+    state.model.train()
+    try:
+        while state.step < last:
+            x = _draw(cfg, state.generator, images).to(device)
+            value = _step(state, loss_fn, x, amp)
+            state.step += 1
+            if not math.isfinite(value):
+                raise UsageError(
+                    f"training diverged: loss {value} at step {state.step}; lower the lr"
+                )
+            state.history.append((state.step, value))
+            task.advance(1, info=f"loss {value:.4f}")
+            if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
+                ckpt = _save(state, cfg, run_dir, device, time.perf_counter() - begin)
+    finally:
+        task.close()
+    return ckpt
