@@ -1,0 +1,160 @@
+"""K-nearest-neighbour genre classification on precomputed distance matrices (Experiment 1).
+
+The classifier is scikit-learn's `KNeighborsClassifier(metric="precomputed")` rule, done
+directly in numpy so that every k from 1 to k_max costs one sort and one cumulative vote:
+- neighbours are ordered by distance with a *stable* sort, so among equal distances the
+  lower fit-set column wins (scikit-learn's argpartition leaves that order unspecified);
+- a vote tie goes to the class that sorts first, as scikit-learn's mode/argmax does;
+- weights="distance" weighs by 1/d, and a query at distance 0 from some fit items gives
+  weight 1 to those and 0 to the others, as scikit-learn does.
+Without ties at the k-th distance the predictions equal scikit-learn's (a test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from percmusic_cli.config import KnnConfig
+from percmusic_cli.errors import DataError, UsageError
+from percmusic_cli.experiments.report import ClassifierResult, Prediction, SelectionCurve
+from percmusic_cli.experiments.stats import (
+    choose_best,
+    cv_folds,
+    cv_note,
+    cv_reason,
+    encode,
+    evaluate,
+    label_space,
+)
+from percmusic_cli.experiments.stats import weighted_f1_codes as _wf1
+
+# get("test", "train") -> distances, rows = first part's tracks, cols = second part's tracks.
+DistanceLookup = Callable[[str, str], np.ndarray]
+
+_WEIGHTS = ("uniform", "distance")
+
+
+def nearest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and distances of each row's k nearest columns, nearest first;
+    equal distances keep column order (stable sort) so results never depend on the sort."""
+    order = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(d, order, axis=1)
+
+
+def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
+    if weights == "uniform":
+        return np.ones_like(dist, dtype=np.float64)
+    # Neighbours are sorted, so zero distances are a prefix: a row whose first distance is 0
+    # keeps weight 1 for its zero-distance neighbours and 0 for the rest, for every k.
+    exact = dist[:, :1] == 0
+    with np.errstate(divide="ignore"):
+        inv = 1.0 / dist.astype(np.float64)
+    return np.where(exact, (dist == 0).astype(np.float64), inv)
+
+
+def predict_all_k(
+    d: np.ndarray, fit_codes: np.ndarray, n_classes: int, k_max: int, weights: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted codes for every k in 1..k_max, shape (k_max, n_queries), plus the sorted
+    neighbour indices and distances (n_queries, k_max). Class codes must be in sorted label
+    order for ties to break as scikit-learn breaks them."""
+    idx, dist = nearest(d, k_max)
+    w = _vote_weights(dist, weights)
+    onehot = np.zeros((*idx.shape, n_classes), dtype=np.float64)
+    np.put_along_axis(onehot, fit_codes[idx][..., None], w[..., None], axis=2)
+    votes = np.cumsum(onehot, axis=1)  # (n_q, k_max, C): votes among the first k neighbours
+    return votes.argmax(axis=2).T, idx, dist
+
+
+def _check_matrix(d: np.ndarray, rows: int, cols: int, name: str) -> np.ndarray:
+    d = np.asarray(d)
+    if d.shape != (rows, cols):
+        raise DataError(f"distance block {name} has shape {d.shape}, expected {(rows, cols)}")
+    if not np.all(np.isfinite(d)):
+        raise DataError(f"distance block {name} holds NaN or infinite values")
+    return d
+
+
+def _select_on_valid(
+    get: DistanceLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
+) -> tuple[list[float], list[float]]:
+    n_tr, n_va = len(codes["train"]), len(codes["valid"])
+    d = _check_matrix(get("valid", "train"), n_va, n_tr, "valid x train")
+    k_max = min(cfg.k_max, n_tr)
+    preds, _, _ = predict_all_k(d, codes["train"], c, k_max, cfg.weights)
+    return list(map(float, range(1, k_max + 1))), _wf1(codes["valid"], preds, c).tolist()
+
+
+def _select_by_cv(
+    get: DistanceLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
+) -> tuple[list[float], list[float], int, str | None]:
+    y = codes["train"]
+    d = _check_matrix(get("train", "train"), len(y), len(y), "train x train")
+    splits, note = cv_folds(y, cfg.cv_folds, cfg.seed)
+    k_max = min(cfg.k_max, min(len(tr) for tr, _ in splits))
+    scores = np.zeros(k_max)
+    for tr, va in splits:
+        preds, _, _ = predict_all_k(d[np.ix_(va, tr)], y[tr], c, k_max, cfg.weights)
+        scores += _wf1(y[va], preds, c)
+    # Mean of per-fold scores, as scikit-learn's GridSearchCV ranks candidates.
+    return list(map(float, range(1, k_max + 1))), (scores / len(splits)).tolist(), len(splits), note
+
+
+def _fit_block(
+    codes: Mapping[str, np.ndarray], get: DistanceLookup, cfg: KnnConfig, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Test x fit distances and fit codes, fit = train or train then valid."""
+    n_te, n_tr = len(codes["test"]), len(codes["train"])
+    d = _check_matrix(get("test", "train"), n_te, n_tr, "test x train")
+    if cfg.refit not in ("train", "train+valid"):
+        raise UsageError(f"refit must be 'train' or 'train+valid', got {cfg.refit!r}")
+    if cfg.refit == "train" or len(codes.get("valid", ())) == 0:
+        if cfg.refit != "train":
+            notes.append("refit on train only: there is no validation split to add")
+        return d, codes["train"]
+    n_va = len(codes["valid"])
+    d_v = _check_matrix(get("test", "valid"), n_te, n_va, "test x valid")
+    notes.append("final model fit on train + valid (neighbour indices: train first, then valid)")
+    fit_codes = np.concatenate([codes["train"], codes["valid"]])
+    return np.hstack([d, d_v]), fit_codes
+
+
+def knn_experiment(
+    get: DistanceLookup,
+    labels: Mapping[str, Sequence[str]],
+    cfg: KnnConfig,
+    class_order: Sequence[str] | None = None,
+) -> ClassifierResult:
+    """Choose k on valid (or by CV on train), refit, score on test with bootstrap CIs."""
+    if cfg.weights not in _WEIGHTS:
+        raise UsageError(f"weights must be one of {_WEIGHTS}, got {cfg.weights!r}")
+    if cfg.k_max < 1:
+        raise UsageError("k_max must be at least 1")
+    if not labels.get("train") or not labels.get("test"):
+        raise DataError("KNN needs non-empty 'train' and 'test' parts")
+    space, order = label_space(labels, class_order)
+    c = len(space)
+    codes = {part: encode([str(x) for x in ys], space) for part, ys in labels.items()}
+    notes: list[str] = []
+    why_cv = cv_reason(labels, cfg.select_on, len({*labels["train"]}))
+    if why_cv is None:
+        ks, scores = _select_on_valid(get, codes, c, cfg)
+        method = "valid"
+    else:
+        ks, scores, folds, fold_note = _select_by_cv(get, codes, c, cfg)
+        method = f"cv-{folds}"
+        notes += [cv_note(why_cv, "k", folds)] + ([fold_note] if fold_note else [])
+    k = int(choose_best(ks, scores))
+    d_fit, fit_codes = _fit_block(codes, get, cfg, notes)
+    preds, idx, dist = predict_all_k(d_fit, fit_codes, c, k, cfg.weights)
+    y_true = [str(x) for x in labels["test"]]
+    y_pred = [space[i] for i in preds[k - 1]]
+    ev = evaluate(y_true, y_pred, labels=order, n_boot=cfg.n_boot, seed=cfg.seed)
+    predictions = [
+        Prediction(i, y_true[i], y_pred[i], idx[i].tolist(), dist[i].astype(float).tolist())
+        for i in range(len(y_true))
+    ]
+    curve = SelectionCurve("k", ks, scores, float(k), method)
+    return ClassifierResult(ev, curve, predictions, float(scores[k - 1]), notes)
