@@ -1,0 +1,167 @@
+"""`filter`: choose which tracks are train, valid, test or excluded.
+
+Three ways: GTZAN's fault-filtered split (Kereliuk, Sturm and Larsen 2015), a seeded
+stratified random split, or a user's own list. Re-running with the same arguments
+rewrites the same split; the one made last is the dataset's active split."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from percmusic_cli.datasets import gtzan
+from percmusic_cli.errors import DataError, UsageError
+from percmusic_cli.seeding import numpy_rng
+from percmusic_cli.store import Store
+from percmusic_cli.store import tables as t
+
+PARTS = ("train", "valid", "test")
+METHODS = ("auto", "fault-filtered", "random", "file")
+
+
+@dataclass
+class SplitSummary:
+    dataset: str
+    name: str
+    method: str
+    counts: dict[str, dict[str, int]]  # part -> label -> count
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_ratios(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--ratios {text!r}: expected three numbers like 0.5,0.2,0.3") from None
+    if len(values) != 3 or min(values) < 0 or sum(values) <= 0:
+        raise UsageError(f"--ratios {text!r}: expected three non-negative numbers like 0.5,0.2,0.3")
+    total = sum(values)
+    return values[0] / total, values[1] / total, values[2] / total
+
+
+def stratified(labels: dict[str, str], ratios: tuple[float, float, float],
+               seed: int) -> dict[str, str]:
+    """Per label: shuffle (seeded), then cut by ratios, rounding by largest remainder."""
+    rng = numpy_rng(seed)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for tid in sorted(labels):
+        by_label[labels[tid]].append(tid)
+    members: dict[str, str] = {}
+    for label in sorted(by_label):
+        ids = by_label[label]
+        order = rng.permutation(len(ids))
+        counts = _largest_remainder(len(ids), ratios)
+        cut = np.cumsum([0, *counts])
+        for part, lo, hi in zip(PARTS, cut[:-1], cut[1:], strict=True):
+            for i in order[lo:hi]:
+                members[ids[i]] = part
+    return members
+
+
+def _largest_remainder(n: int, ratios: tuple[float, float, float]) -> list[int]:
+    exact = [n * r for r in ratios]
+    counts = [int(x) for x in exact]
+    for i in sorted(range(3), key=lambda i: exact[i] - counts[i], reverse=True):
+        if sum(counts) >= n:
+            break
+        counts[i] += 1
+    return counts
+
+
+def _fault_filtered(kind: str, ok_ids: set[str]) -> tuple[dict[str, str], list[str]]:
+    if kind != "gtzan":
+        raise UsageError("the fault-filtered split needs a GTZAN dataset; "
+                         "use --split random (or file) for other datasets")
+    reference = gtzan.fault_filtered_split()
+    members = {tid: reference.get(tid, "excluded") for tid in ok_ids}
+    missing = sorted(set(reference) - ok_ids)
+    return members, missing
+
+
+def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[str, str]:
+    """A file of `<track> <part>` lines, or a folder of train/valid/test *.txt lists."""
+    pairs: list[tuple[str, str]] = []
+    if path.is_dir():
+        for part in PARTS:
+            for f in sorted(path.glob(f"{part}*.txt")):
+                pairs += [(line.strip(), part) for line in f.read_text().splitlines()
+                          if line.strip()]
+    elif path.is_file():
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.replace(",", " ").replace("\t", " ").split()
+            if len(fields) != 2 or fields[1] not in (*PARTS, "excluded"):
+                raise DataError(f"{path}:{n}: expected '<track> <train|valid|test|excluded>'")
+            pairs.append((fields[0], fields[1]))
+    else:
+        raise DataError(f"{path}: no such split file or folder")
+    members = {tid: "excluded" for tid in ok_ids}
+    for name, part in pairs:
+        tid = rel_to_id.get(name, name)
+        if tid in ok_ids:
+            members[tid] = part
+    if not any(p in PARTS for p in members.values()):
+        raise DataError(f"{path}: none of its tracks is in the dataset")
+    return members
+
+
+def make_split(store: Store, dataset: str, method: str, seed: int = 0,
+               ratios: str = "0.5,0.2,0.3", file: Path | None = None) -> SplitSummary:
+    if method not in METHODS:
+        raise UsageError(f"unknown split {method!r}: choose one of {', '.join(METHODS)}")
+    with store.connect(read_only=True) as con:
+        kind = t.dataset_kind(con, dataset) or "folder"
+        rows = t.tracks(con, dataset, only_ok=True)
+    if method == "auto":
+        method = "fault-filtered" if kind == "gtzan" else "random"
+    if not rows:
+        raise DataError(f"dataset {dataset!r} has no usable tracks")
+    labels = {r.track_id: r.label for r in rows}
+    missing: list[str] = []
+    params: dict[str, Any] = {"method": method}
+    if method == "fault-filtered":
+        members, missing = _fault_filtered(kind, set(labels))
+        name = "fault-filtered"
+    elif method == "random":
+        split_ratios = parse_ratios(ratios)
+        members = stratified(labels, split_ratios, seed)
+        params |= {"seed": seed, "ratios": list(split_ratios)}
+        name = f"random-s{seed}-" + "-".join(f"{r:g}" for r in split_ratios)
+    else:
+        if file is None:
+            raise UsageError("--split file needs --file PATH")
+        members = _from_file(file, set(labels), {r.rel_path: r.track_id for r in rows})
+        params |= {"file": str(file.resolve())}
+        name = f"file-{file.stem}"
+    with store.connect() as con:
+        t.save_split(con, dataset, name, params, members)
+    return SplitSummary(dataset, name, method, _counts(members, labels), missing,
+                        _notes(missing, members))
+
+
+def _counts(members: dict[str, str], labels: dict[str, str]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for tid, part in members.items():
+        per = counts.setdefault(part, {})
+        per[labels[tid]] = per.get(labels[tid], 0) + 1
+    return {p: dict(sorted(c.items())) for p, c in sorted(counts.items())}
+
+
+def _notes(missing: list[str], members: dict[str, str]) -> list[str]:
+    notes = []
+    if missing:
+        notes.append(f"{len(missing)} tracks of the fault-filtered split are missing or failed "
+                     f"to decode: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+    for part in PARTS:
+        if part not in members.values():
+            notes.append(f"the {part} part is empty")
+    return notes
