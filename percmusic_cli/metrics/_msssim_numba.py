@@ -1,0 +1,121 @@
+"""Fused per-pixel 1 - MS-SSIM cross term on CPU (numba).
+
+Batched tensor code is memory bound here (protocol.md: ~25 ms/pair); this loop keeps a ring of
+`win` horizontally filtered product rows in cache and, per output row, filters vertically,
+applies the SSIM formula and sums, in one pass. Per image, the pooled images, local means and
+variances of every scale come precomputed (flattened, `offsets` per scale)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def _scale_terms(
+    xa: np.ndarray,
+    xb: np.ndarray,
+    mua: np.ndarray,
+    mub: np.ndarray,
+    s2a: np.ndarray,
+    s2b: np.ndarray,
+    height: int,
+    width: int,
+    g: np.ndarray,
+    c1: float,
+    c2: float,
+    want_ssim: bool,
+) -> tuple[float, float]:
+    k = g.shape[0]
+    wo = width - k + 1
+    ho = height - k + 1
+    ring = np.empty((k, wo), np.float32)
+    prod = np.empty(width, np.float32)
+    acc = np.empty(wo, np.float32)
+    c1f = np.float32(c1)
+    c2f = np.float32(c2)
+    cs_sum = np.float64(0.0)
+    ssim_sum = np.float64(0.0)
+    for row in range(height):
+        base = row * width
+        for j in range(width):
+            prod[j] = xa[base + j] * xb[base + j]
+        slot = ring[row % k]
+        g0 = g[0]
+        for j in range(wo):
+            slot[j] = g0 * prod[j]
+        for t in range(1, k):
+            gt = g[t]
+            for j in range(wo):
+                slot[j] += gt * prod[j + t]
+        if row < k - 1:
+            continue
+        i = row - (k - 1)
+        first = ring[i % k]
+        for j in range(wo):
+            acc[j] = g0 * first[j]
+        for t in range(1, k):
+            rt = ring[(i + t) % k]
+            gt = g[t]
+            for j in range(wo):
+                acc[j] += gt * rt[j]
+        mbase = i * wo
+        cs_row = np.float32(0.0)
+        ssim_row = np.float32(0.0)
+        if want_ssim:
+            for j in range(wo):
+                m1 = mua[mbase + j]
+                m2 = mub[mbase + j]
+                m12 = m1 * m2
+                cs = (2 * (acc[j] - m12) + c2f) / (s2a[mbase + j] + s2b[mbase + j] + c2f)
+                cs_row += cs
+                ssim_row += (2 * m12 + c1f) / (m1 * m1 + m2 * m2 + c1f) * cs
+        else:
+            for j in range(wo):
+                m12 = mua[mbase + j] * mub[mbase + j]
+                cs_row += (2 * (acc[j] - m12) + c2f) / (s2a[mbase + j] + s2b[mbase + j] + c2f)
+        cs_sum += np.float64(cs_row)
+        ssim_sum += np.float64(ssim_row)
+    n = ho * wo
+    return float(cs_sum / n), float(ssim_sum / n)
+
+
+@numba.njit(parallel=True, cache=True)
+def msssim_pairs(
+    ia: np.ndarray,
+    ib: np.ndarray,
+    xa: np.ndarray,
+    mua: np.ndarray,
+    s2a: np.ndarray,
+    xb: np.ndarray,
+    mub: np.ndarray,
+    s2b: np.ndarray,
+    x_off: np.ndarray,
+    m_off: np.ndarray,
+    heights: np.ndarray,
+    widths: np.ndarray,
+    g: np.ndarray,
+    c1: float,
+    c2: float,
+    weights: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b)."""
+    scales = weights.shape[0]
+    for p in prange(ia.shape[0]):
+        a = ia[p]
+        b = ib[p]
+        value = 1.0
+        for s in range(scales):
+            x0, x1 = x_off[s], x_off[s + 1]
+            m0, m1 = m_off[s], m_off[s + 1]
+            last = s == scales - 1
+            cs, ssim = _scale_terms(
+                xa[a, x0:x1], xb[b, x0:x1], mua[a, m0:m1], mub[b, m0:m1],
+                s2a[a, m0:m1], s2b[b, m0:m1], heights[s], widths[s], g, c1, c2, last,
+            )  # fmt: skip
+            term = ssim if last else cs
+            # relu of each term before the weighted product, as pytorch_msssim does
+            value *= max(term, 0.0) ** weights[s]
+        out[p] = 1.0 - value

@@ -1,0 +1,122 @@
+"""Per-image MS-SSIM state (pooled image, local mean and variance at every scale) and the
+pairwise cross term: fused numba loop on CPU, batched torch on CUDA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from percmusic_cli.config import MsssimConfig
+from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, gaussian_window
+
+_PREPARE_CHUNK = 16
+_CUDA_PAIRS = 256
+
+
+@dataclass(frozen=True)
+class MsssimState:
+    """Per scale s: pooled image x_s, local mean mu_s and variance var_s (valid window), float32.
+    On CUDA `tensors` holds (x, mu, var) per scale as (N, 1, h, w); on CPU `flat` holds the
+    scales side by side as three (N, D) arrays for the numba kernel. `shapes` are the (h, w) of
+    x per scale."""
+
+    shapes: tuple[tuple[int, int], ...]
+    tensors: tuple[tuple[Tensor, Tensor, Tensor], ...] | None
+    flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    config: MsssimConfig
+
+
+def _scale_stats(x: Tensor, win: Tensor, scales: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+    out = []
+    for s in range(scales):
+        mu = blur(x, win)
+        out.append((x.float(), mu.float(), (blur(x * x, win) - mu * mu).float()))
+        if s < scales - 1:
+            x = downsample(x)
+    return out
+
+
+def prepare_msssim(images: np.ndarray, config: MsssimConfig, device: str) -> MsssimState:
+    """Statistics computed in float64 (accurate variances), kept in float32."""
+    scales = len(config.weights)
+    win = gaussian_window(config, torch.float64, device)
+    per_scale: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(scales)]
+    for i in range(0, images.shape[0], _PREPARE_CHUNK):
+        x = torch.from_numpy(images[i : i + _PREPARE_CHUNK]).to(device, torch.float64)[:, None]
+        for s, stats in enumerate(_scale_stats(x, win, scales)):
+            per_scale[s].append(stats)
+    shapes = tuple((int(p[0][0].shape[-2]), int(p[0][0].shape[-1])) for p in per_scale)
+    joined = tuple(
+        (torch.cat([t[0] for t in p]), torch.cat([t[1] for t in p]), torch.cat([t[2] for t in p]))
+        for p in per_scale
+    )
+    del per_scale
+    if device != "cpu":
+        return MsssimState(shapes, joined, None, config)
+    flat = [torch.cat([scale[q].flatten(1) for scale in joined], dim=1).numpy() for q in range(3)]
+    return MsssimState(shapes, None, (flat[0], flat[1], flat[2]), config)
+
+
+def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
+    hs = np.array([h for h, _ in state.shapes], dtype=np.int64)
+    ws = np.array([w for _, w in state.shapes], dtype=np.int64)
+    k = state.config.win_size
+    x_off = np.concatenate([[0], np.cumsum(hs * ws)]).astype(np.int64)
+    m_off = np.concatenate([[0], np.cumsum((hs - k + 1) * (ws - k + 1))]).astype(np.int64)
+    return x_off, m_off, hs, ws
+
+
+def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    from percmusic_cli.metrics._msssim_numba import msssim_pairs
+
+    assert rows.flat is not None and cols.flat is not None
+    cfg = rows.config
+    x_off, m_off, hs, ws = _layout(rows)
+    g = gaussian_window(cfg, torch.float32, "cpu").numpy()
+    c1, c2 = constants(cfg)
+    out = np.empty(ia.shape[0], dtype=np.float64)
+    weights = np.asarray(cfg.weights, dtype=np.float64)
+    msssim_pairs(ia, ib, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out)
+    return out
+
+
+def _pairs_torch(rows: MsssimState, cols: MsssimState, ia: Tensor, ib: Tensor) -> Tensor:
+    cfg = rows.config
+    c1, c2 = constants(cfg)
+    win = gaussian_window(cfg, torch.float32, ia.device)
+    cs: list[Tensor] = []
+    ssim = ia.new_zeros(0, dtype=torch.float32)
+    assert rows.tensors is not None and cols.tensors is not None
+    for s, ((xa, mua, va), (xb, mub, vb)) in enumerate(
+        zip(rows.tensors, cols.tensors, strict=True)
+    ):
+        mu1, mu2 = mua[ia], mub[ib]
+        mu12 = mu1 * mu2
+        s12 = blur(xa[ia] * xb[ib], win) - mu12
+        cs_map = (2 * s12 + c2) / (va[ia] + vb[ib] + c2)
+        cs.append(cs_map.flatten(1).mean(1))
+        if s == len(cfg.weights) - 1:
+            lum = (2 * mu12 + c1) / (mu1 * mu1 + mu2 * mu2 + c1)
+            ssim = (lum * cs_map).flatten(1).mean(1)
+    return 1.0 - combine(cs[:-1], ssim, cfg)
+
+
+def msssim_pairs_values(
+    rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray
+) -> np.ndarray:
+    """1 - MS-SSIM for the pairs (rows[ia[p]], cols[ib[p]]), float64."""
+    if rows.flat is not None:
+        return _pairs_cpu(rows, cols, ia.astype(np.int64), ib.astype(np.int64))
+    assert rows.tensors is not None
+    device = rows.tensors[0][0].device
+    out = []
+    # TF32 convolutions would cost ~1e-3 of accuracy on the cross term.
+    with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        for i in range(0, ia.shape[0], _CUDA_PAIRS):
+            ta = torch.from_numpy(ia[i : i + _CUDA_PAIRS]).to(device)
+            tb = torch.from_numpy(ib[i : i + _CUDA_PAIRS]).to(device)
+            out.append(_pairs_torch(rows, cols, ta, tb).double().cpu())
+    return torch.cat(out).numpy() if out else np.empty(0)

@@ -1,0 +1,232 @@
+"""Tiled, resumable pairwise distance matrices between two sets of images.
+
+Each image's state (NLPD pyramid, MS-SSIM local statistics, MSE pixels) is prepared once; a
+tile is a pure function of two prepared sets and two index ranges, so tiles can run anywhere
+and be stored one by one: a killed run resumes at the first tile its sink lacks. The sink
+(the store, in the application) namespaces tiles by the inputs' and parameters' hash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from percmusic_cli.config import METRICS, DistanceConfig
+from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
+from percmusic_cli.metrics._checks import check_min_size
+from percmusic_cli.metrics._gram import GramState, gram_tile, prepare_gram
+from percmusic_cli.metrics._msssim_state import MsssimState, msssim_pairs_values, prepare_msssim
+from percmusic_cli.progress import NullReporter, Reporter
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Per-image state of one image set for one metric, on the engine's device."""
+
+    metric: str
+    n: int
+    image_shape: tuple[int, int]
+    state: GramState | MsssimState
+
+
+class TileSpec(NamedTuple):
+    key: str
+    r: slice
+    c: slice
+
+
+class TileSink(Protocol):
+    """Where finished tiles go (the store implements it; `MemoryTileSink` for tests)."""
+
+    def has(self, key: str) -> bool: ...
+
+    def load(self, key: str) -> np.ndarray: ...
+
+    def save(self, key: str, tile: np.ndarray) -> None: ...
+
+
+class MemoryTileSink:
+    """Tiles kept in a dict; no persistence."""
+
+    def __init__(self) -> None:
+        self.tiles: dict[str, np.ndarray] = {}
+
+    def has(self, key: str) -> bool:
+        return key in self.tiles
+
+    def load(self, key: str) -> np.ndarray:
+        return self.tiles[key]
+
+    def save(self, key: str, tile: np.ndarray) -> None:
+        self.tiles[key] = np.array(tile, dtype=np.float64, copy=True)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
+    import numba
+    import torch
+
+    if threads < 1:
+        raise UsageError(f"threads must be at least 1, got {threads}")
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+
+
+class PairwiseEngine:
+    """Computes distance tiles for `config.metric` on `device` ("cpu", "cuda" or "auto")."""
+
+    def __init__(self, config: DistanceConfig, device: str = "cpu") -> None:
+        from percmusic_cli.devices import resolve_device
+
+        if config.metric not in METRICS:
+            raise UsageError(
+                f"unknown metric {config.metric!r}: choose one of {', '.join(METRICS)}"
+            )
+        self.config = config
+        self.device = resolve_device(device)
+        _set_threads(config.threads)
+
+    def prepare(self, images: np.ndarray) -> Prepared:
+        """Per-image state of (N, H, W) images in [0, 1], computed once."""
+        if images.ndim != 3 or images.shape[0] < 1:
+            raise DataError(f"expected a non-empty (N, H, W) image stack, got {images.shape}")
+        h, w = int(images.shape[1]), int(images.shape[2])
+        cfg = self.config
+        check_min_size(h, w, cfg.metric, msssim=cfg.msssim, nlpd=cfg.nlpd)
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        if not np.isfinite(images).all():
+            raise DataError("images hold NaN or infinite values")
+        state: GramState | MsssimState
+        if cfg.metric == "msssim":
+            state = prepare_msssim(images, cfg.msssim, self.device)
+        else:
+            state = prepare_gram(images, cfg.metric, cfg.nlpd, self.device)
+        return Prepared(cfg.metric, images.shape[0], (h, w), state)
+
+    def tile(self, rows: Prepared, cols: Prepared, r: slice, c: slice) -> np.ndarray:
+        """Distances between rows[r] and cols[c]: float64 (len r, len c). Pure."""
+        if rows.image_shape != cols.image_shape or rows.metric != cols.metric:
+            raise DataError(
+                f"cannot compare {rows.metric} state of {rows.image_shape} images "
+                f"with {cols.metric} state of {cols.image_shape} images"
+            )
+        if isinstance(rows.state, GramState):
+            assert isinstance(cols.state, GramState)
+            return gram_tile(rows.state, cols.state, r, c)
+        assert isinstance(cols.state, MsssimState)
+        return self._msssim_tile(rows, cols, r, c)
+
+    def _msssim_tile(self, rows: Prepared, cols: Prepared, r: slice, c: slice) -> np.ndarray:
+        ri = np.arange(rows.n)[r]
+        ci = np.arange(cols.n)[c]
+        assert isinstance(rows.state, MsssimState) and isinstance(cols.state, MsssimState)
+        if rows is cols and r == c:
+            # A diagonal block of one set: compute each unordered pair once, mirror it.
+            iu, ju = np.triu_indices(len(ri), k=1)
+            vals = msssim_pairs_values(rows.state, cols.state, ri[iu], ci[ju])
+            out = np.zeros((len(ri), len(ci)), dtype=np.float64)
+            out[iu, ju] = vals
+            out[ju, iu] = vals
+            return out
+        ia = np.repeat(ri, len(ci))
+        ib = np.tile(ci, len(ri))
+        vals = msssim_pairs_values(rows.state, cols.state, ia, ib)
+        return vals.reshape(len(ri), len(ci))
+
+
+def tile_plan(n_rows: int, n_cols: int, tile: int, symmetric: bool) -> list[TileSpec]:
+    """Tiles of `tile` x `tile` covering the matrix, row-major; symmetric: upper ones only."""
+    if tile < 1:
+        raise UsageError(f"tile size must be at least 1, got {tile}")
+    if symmetric and n_rows != n_cols:
+        raise UsageError("a symmetric matrix must be square")
+    plan = []
+    for r0 in range(0, n_rows, tile):
+        for c0 in range(r0 if symmetric else 0, n_cols, tile):
+            r = slice(r0, min(r0 + tile, n_rows))
+            c = slice(c0, min(c0 + tile, n_cols))
+            key = f"r{r.start:06d}-{r.stop:06d}_c{c.start:06d}-{c.stop:06d}"
+            plan.append(TileSpec(key, r, c))
+    return plan
+
+
+def _pairs_in(spec: TileSpec, symmetric: bool) -> int:
+    nr, nc = spec.r.stop - spec.r.start, spec.c.stop - spec.c.start
+    if symmetric and spec.r == spec.c:
+        return nr * (nr - 1) // 2
+    return nr * nc
+
+
+def _symmetrise(block: np.ndarray) -> np.ndarray:
+    """Upper triangle mirrored, exact zero diagonal: the stored diagonal tiles are symmetric."""
+    upper = np.triu(block, k=1)
+    return upper + upper.T
+
+
+def _place(out: np.ndarray, spec: TileSpec, block: np.ndarray, symmetric: bool) -> None:
+    want = (spec.r.stop - spec.r.start, spec.c.stop - spec.c.start)
+    if block.shape != want:
+        raise ArrayIntegrityError(f"tile {spec.key} has shape {block.shape}, expected {want}")
+    out[spec.r, spec.c] = block
+    if symmetric:
+        out[spec.c, spec.r] = block.T
+
+
+def compute_matrix(
+    engine: PairwiseEngine,
+    rows: np.ndarray,
+    cols: np.ndarray | None,
+    tile: int,
+    sink: TileSink,
+    reporter: Reporter | None = None,
+) -> np.ndarray:
+    """Full float64 distance matrix rows x cols (cols None: rows x rows, symmetric, zero
+    diagonal). Tiles the sink already has are loaded, not recomputed; each new tile is saved as
+    soon as it is computed."""
+    reporter = reporter or NullReporter()
+    symmetric = cols is None
+    n = rows.shape[0]
+    m = n if cols is None else cols.shape[0]
+    plan = tile_plan(n, m, tile, symmetric)
+    out = np.zeros((n, m), dtype=np.float64)
+    todo = []
+    for spec in plan:
+        if sink.has(spec.key):
+            _place(out, spec, np.asarray(sink.load(spec.key), dtype=np.float64), symmetric)
+        else:
+            todo.append(spec)
+    if len(todo) < len(plan):
+        reporter.log(f"{len(plan) - len(todo)} of {len(plan)} tiles already computed")
+    if todo:
+        _run_tiles(engine, rows, cols, todo, sink, reporter, out)
+    if symmetric:
+        np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _run_tiles(
+    engine: PairwiseEngine,
+    rows: np.ndarray,
+    cols: np.ndarray | None,
+    todo: list[TileSpec],
+    sink: TileSink,
+    reporter: Reporter,
+    out: np.ndarray,
+) -> None:
+    symmetric = cols is None
+    prep_rows = engine.prepare(rows)
+    prep_cols = prep_rows if cols is None else engine.prepare(cols)
+    total = sum(_pairs_in(spec, symmetric) for spec in todo)
+    task = reporter.task(f"{engine.config.metric} distances", total=total, unit="pairs")
+    try:
+        for spec in todo:
+            block = engine.tile(prep_rows, prep_cols, spec.r, spec.c)
+            if symmetric and spec.r == spec.c:
+                block = _symmetrise(block)
+            sink.save(spec.key, block)
+            _place(out, spec, block, symmetric)
+            task.advance(_pairs_in(spec, symmetric))
+    finally:
+        task.close()
