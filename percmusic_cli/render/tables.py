@@ -1,0 +1,126 @@
+"""Rich tables for classifier results, stored runs and distance summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from percmusic_cli.experiments.report import ClassifierResult, Evaluation
+from percmusic_cli.render import fmt
+
+
+def _selection_label(method: str) -> str:
+    return "valid weighted F1" if method == "valid" else f"{method} weighted F1 (train)"
+
+
+def evaluation_table(result: ClassifierResult, title: str) -> Table:
+    """Summary of one run: test scores with 95% CIs, chosen k or C, selection score."""
+    ev, curve = result.evaluation, result.curve
+    level = round(ev.f1_weighted_ci.level * 100)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    wci, aci = ev.f1_weighted_ci, ev.accuracy_ci
+    table.add_row(f"test weighted F1 ({level}% CI)", fmt.with_ci(ev.f1_weighted, wci.low, wci.high))
+    table.add_row("test macro F1", fmt.score(ev.f1_macro))
+    table.add_row(f"test accuracy ({level}% CI)", fmt.with_ci(ev.accuracy, aci.low, aci.high))
+    table.add_row(f"chosen {curve.param}", f"{fmt.param_value(curve.chosen)} ({curve.method})")
+    table.add_row(_selection_label(curve.method), fmt.score(result.valid_f1))
+    table.add_row("test items", str(ev.n))
+    if result.notes:
+        table.caption = "\n".join(result.notes)
+        table.caption_justify = "left"
+    return table
+
+
+def per_class_table(evaluation: Evaluation, title: str | None = None) -> Table:
+    """Precision, recall, F1 and support per class, in the evaluation's class order."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("class")
+    for name in ("precision", "recall", "F1", "support"):
+        table.add_column(name, justify="right")
+    for c in evaluation.per_class:
+        table.add_row(
+            c.label, fmt.score(c.precision), fmt.score(c.recall), fmt.score(c.f1), str(c.support)
+        )
+    table.add_section()
+    table.add_row("macro F1", "", "", fmt.score(evaluation.f1_macro), str(evaluation.n))
+    table.add_row("weighted F1", "", "", fmt.score(evaluation.f1_weighted), str(evaluation.n))
+    return table
+
+
+# Keys runs_table reads; all but run_id may be missing or None (shown as a dash).
+RUN_KEYS = (
+    "run_id",  # str: the stored run's id
+    "kind",  # "knn" | "latent" (or any short word)
+    "metric",  # metric or loss: "mse" | "msssim" | "nlpd" | a model/control name
+    "param",  # chosen k or C as a number, or a preformatted string ("k=7", "ae-nlpd C=0.1")
+    "param_name",  # optional: "k" or "C" for a numeric param (default: k for knn, else C)
+    "method",  # optional: selection method, "valid" or "cv-5"
+    "valid_f1",  # float: selection score (valid weighted F1, or mean CV weighted F1)
+    "test_f1",  # float: test weighted F1
+    "test_f1_low",  # float: lower end of its bootstrap CI
+    "test_f1_high",  # float: upper end
+    "accuracy",  # float: test accuracy
+    "created_at",  # datetime or ISO string
+)
+
+
+def _param_cell(row: Mapping[str, Any]) -> str:
+    p = row.get("param")
+    if p is None:
+        text = fmt.MISSING
+    elif isinstance(p, str):
+        text = p
+    else:
+        name = row.get("param_name") or ("k" if row.get("kind") == "knn" else "C")
+        text = f"{name}={fmt.param_value(float(p))}"
+    method = row.get("method")
+    return f"{text} ({method})" if method else text
+
+
+def runs_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
+    """One line per stored run, side by side (keys: see RUN_KEYS)."""
+    # Fits one line per run from 100 columns; narrower terminals fold cells, never cut them.
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    table.add_column("run", no_wrap=True)
+    for name, kw in (
+        ("kind", {}),
+        ("metric/loss", {}),
+        ("k / C", {}),
+        ("valid F1", {"justify": "right"}),
+    ):
+        table.add_column(name, overflow="fold", min_width=5, **kw)  # type: ignore[arg-type]
+    table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
+    table.add_column("accuracy", justify="right", overflow="fold", min_width=5)
+    table.add_column("date", overflow="fold", min_width=10)
+    for r in rows:
+        table.add_row(
+            str(r["run_id"]),
+            str(r.get("kind") or fmt.MISSING),
+            str(r.get("metric") or fmt.MISSING),
+            _param_cell(r),
+            fmt.score(r.get("valid_f1")),
+            fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),
+            fmt.score(r.get("accuracy")),
+            fmt.when(r.get("created_at")),
+        )
+    return table
+
+
+SUMMARY_COLUMNS = ("n", "mean", "std", "q05", "q25", "median", "q75", "q95")
+
+
+def distance_summary_table(stats: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
+    """Quantiles of pairwise distances per group, as `experiments.stats.distance_summary`
+    returns them (keys: group, n, mean, std, q05, q25, median, q75, q95)."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    table.add_column("group", no_wrap=True)
+    for name in SUMMARY_COLUMNS:
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in stats:
+        table.add_row(str(row["group"]), *(fmt.quantity(row.get(k)) for k in SUMMARY_COLUMNS))
+    return table
