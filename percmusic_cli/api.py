@@ -16,7 +16,7 @@ from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.store import Store, locate
 
 if TYPE_CHECKING:
-    from percmusic_cli.config import SpectrogramConfig
+    from percmusic_cli.config import DistanceConfig, KnnConfig, SpectrogramConfig
     from percmusic_cli.steps.features import FeatureSummary
     from percmusic_cli.steps.ingest import IngestSummary
     from percmusic_cli.steps.split import SplitSummary
@@ -75,3 +75,86 @@ def status(store: Store, with_errors: bool = False) -> dict[str, Any]:
     from percmusic_cli.store.status import store_status
 
     return store_status(store, with_errors=with_errors)
+
+
+def distances(
+    store: Store, dataset: str | None = None, metric: str = "all", pairs: str = "split",
+    config: DistanceConfig | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Compute (or reuse) the distance blocks the split needs, or all x all."""
+    from percmusic_cli.config import DistanceConfig
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.distances import compute_distances, metric_list
+    from percmusic_cli.steps.views import split_view
+
+    metrics = metric_list(metric)
+    with store.writer(wait_s, "distances"):
+        view = split_view(store, common.resolve_dataset(store, dataset))
+        return compute_distances(store, view, metrics, pairs, config or DistanceConfig(),
+                                 reporter)
+
+
+def distance_stats(
+    store: Store, dataset: str | None = None, metric: str = "all",
+    config: DistanceConfig | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Within-genre and overall distance distributions per metric (the study's Fig. 1)."""
+    from percmusic_cli.config import DistanceConfig
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.distances import distance_stats as step
+    from percmusic_cli.steps.distances import metric_list
+    from percmusic_cli.steps.views import split_view
+
+    metrics = metric_list(metric)
+    with store.writer(wait_s, "distances stats"):
+        view = split_view(store, common.resolve_dataset(store, dataset))
+        return step(store, view, metrics, config or DistanceConfig(), reporter)
+
+
+def stored_distance_stats(store: Store, metric: str | None = None) -> list[dict[str, Any]]:
+    from percmusic_cli.store import distances as sd
+
+    with store.connect(read_only=True) as con:
+        return sd.load_stats(con, metric)
+
+
+def knn(
+    store: Store, dataset: str | None = None, metric: str = "all",
+    config: KnnConfig | None = None, distance: DistanceConfig | None = None,
+    reporter: Reporter | None = None, force: bool = False, wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
+    from percmusic_cli.config import DistanceConfig, KnnConfig
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.distances import metric_list
+    from percmusic_cli.steps.knn import run_knn
+    from percmusic_cli.steps.views import split_view
+
+    metrics = metric_list(metric)
+    with store.writer(wait_s, "knn"):
+        view = split_view(store, common.resolve_dataset(store, dataset))
+        return run_knn(store, view, metrics, config or KnnConfig(),
+                       distance or DistanceConfig(), reporter, force=force)
+
+
+def results(store: Store, kind: str | None = None, name: str | None = None,
+            dataset: str | None = None) -> list[dict[str, Any]]:
+    """One row per stored run with its headline numbers."""
+    from percmusic_cli.store import runs as sr
+
+    if not store.exists():
+        return []
+    with store.connect(read_only=True) as con:
+        return sr.list_runs(con, kind=kind, name=name, dataset=dataset)
+
+
+def run_detail(store: Store, run_id: str) -> dict[str, Any]:
+    """A run with its config, provenance, full result and predictions."""
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.store import runs as sr
+
+    with store.connect(read_only=True) as con:
+        run = sr.get_run(con, run_id)
+    if run is None:
+        raise DataError(f"no run {run_id!r} in the store (see `percmusic results`)")
+    return run

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+        return {k: plain(v) for k, v in dataclasses.asdict(obj).items()}
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in sorted(obj.items())}
+        return {str(k): plain(v) for k, v in sorted(obj.items())}
     if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
     return obj
@@ -23,7 +23,7 @@ def _plain(obj: Any) -> Any:
 
 def canonical_json(obj: Any) -> str:
     """JSON with sorted keys and no whitespace, so equal parameters give equal text."""
-    return json.dumps(_plain(obj), sort_keys=True, separators=(",", ":"))
+    return json.dumps(plain(obj), sort_keys=True, separators=(",", ":"))
 
 
 def param_hash(*parts: Any, length: int = 16) -> str:

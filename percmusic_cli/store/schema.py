@@ -52,16 +52,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         2,
-        "pairwise distance matrices, their tiles and distribution statistics",
+        "pairwise distance matrices and their distribution statistics",
         """
         CREATE TABLE distance_sets (
             dist_hash VARCHAR PRIMARY KEY, metric VARCHAR NOT NULL, feature_hash VARCHAR NOT NULL,
             rows_part VARCHAR NOT NULL, cols_part VARCHAR NOT NULL, config VARCHAR NOT NULL,
             n_rows INTEGER NOT NULL, n_cols INTEGER NOT NULL, array_path VARCHAR NOT NULL,
             device VARCHAR, wall_s DOUBLE, created_at TIMESTAMP DEFAULT current_timestamp);
-        CREATE TABLE distance_tiles (
-            dist_hash VARCHAR NOT NULL, tile_key VARCHAR NOT NULL, array_path VARCHAR NOT NULL,
-            PRIMARY KEY (dist_hash, tile_key));
         CREATE TABLE distance_stats (
             dist_hash VARCHAR NOT NULL, metric VARCHAR NOT NULL, grp VARCHAR NOT NULL,
             n BIGINT NOT NULL, quantiles VARCHAR NOT NULL, density VARCHAR NOT NULL,

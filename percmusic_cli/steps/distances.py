@@ -1,0 +1,136 @@
+"""`distances`: pairwise matrices between parts of the split, per metric, tiled and resumable.
+
+A block's key hashes the metric parameters, the feature set and the exact track ids of
+its rows and columns, so a block is reused only when all three are unchanged. A block
+already stored as its transpose, or inside a stored all x all matrix, is read from there."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from percmusic_cli.config import METRICS, DistanceConfig
+from percmusic_cli.devices import resolve_device, set_threads
+from percmusic_cli.errors import UsageError
+from percmusic_cli.hashing import param_hash, plain
+from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
+from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.steps.views import SplitView
+from percmusic_cli.store import Store
+from percmusic_cli.store import distances as sd
+
+SPLIT_BLOCKS = (("train", "train"), ("valid", "train"), ("test", "train"))
+
+
+def metric_list(metric: str) -> list[str]:
+    if metric == "all":
+        return list(METRICS)
+    if metric not in METRICS:
+        raise UsageError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)} or all")
+    return [metric]
+
+
+class DistanceBlocks:
+    """Gets (computing when needed) distance blocks of one view under one configuration."""
+
+    def __init__(self, store: Store, view: SplitView, cfg: DistanceConfig,
+                 reporter: Reporter | None = None) -> None:
+        self.store, self.view, self.cfg = store, view, cfg
+        self.reporter = reporter or NullReporter()
+        self._images: np.ndarray | None = None
+        self.log: list[dict[str, Any]] = []
+
+    def key(self, rows: str, cols: str) -> str:
+        return param_hash(self.cfg.key_fields(), self.view.feature_hash,
+                          self.view.ids(rows), self.view.ids(cols))
+
+    def _stored(self, rows: str, cols: str) -> np.ndarray | None:
+        with self.store.connect(read_only=True) as con:
+            direct = sd.find(con, self.key(rows, cols))
+            flipped = sd.find(con, self.key(cols, rows))
+            whole = sd.find(con, self.key("all", "all"))
+        if direct:
+            return sd.load(self.store, direct)
+        if flipped:
+            return sd.load(self.store, flipped).T.copy()
+        if whole and rows != "all" and cols != "all":
+            pos = {int(r): i for i, r in enumerate(self.view.rows["all"])}
+            r = [pos[int(i)] for i in self.view.rows[rows]]
+            c = [pos[int(i)] for i in self.view.rows[cols]]
+            return sd.load(self.store, whole)[np.ix_(r, c)]
+        return None
+
+    def get(self, rows: str, cols: str) -> np.ndarray:
+        """Distances, rows = tracks of part `rows`, columns = tracks of part `cols`."""
+        started = time.monotonic()
+        found = self._stored(rows, cols)
+        if found is not None:
+            self.log.append(self._entry(rows, cols, found.shape, True, started))
+            return found
+        matrix = self._compute(rows, cols)
+        self.log.append(self._entry(rows, cols, matrix.shape, False, started))
+        return matrix
+
+    def _entry(self, rows: str, cols: str, shape: tuple[int, ...], reused: bool,
+               started: float) -> dict[str, Any]:
+        wall = time.monotonic() - started
+        pairs = shape[0] * shape[1] if rows != cols else shape[0] * (shape[0] - 1) // 2
+        return {"metric": self.cfg.metric, "block": f"{rows} x {cols}", "n_rows": shape[0],
+                "n_cols": shape[1], "reused": reused, "wall_s": round(wall, 3),
+                "pairs_per_s": None if reused or wall == 0 else round(pairs / wall, 1)}
+
+    def _compute(self, rows: str, cols: str) -> np.ndarray:
+        if self._images is None:
+            self._images = self.view.images(self.store)
+        device = resolve_device(self.cfg.device)
+        set_threads(self.cfg.threads)
+        started = time.monotonic()
+        key = self.key(rows, cols)
+        ds = sd.DistanceSet(key, self.cfg.metric, self.view.feature_hash, rows, cols,
+                            {"key": plain(self.cfg.key_fields()), "tile": self.cfg.tile},
+                            len(self.view.rows[rows]), len(self.view.rows[cols]),
+                            f"arrays/dist-{self.cfg.metric}-{key}.npy")
+        engine = PairwiseEngine(self.cfg, device=device)
+        images = self._images
+        row_images = images[self.view.rows[rows]]
+        col_images = None if rows == cols else images[self.view.rows[cols]]
+        matrix = compute_matrix(engine, row_images, col_images, self.cfg.tile,
+                                sd.StoreTileSink(self.store, ds.array_path), self.reporter)
+        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
+        return matrix
+
+
+def compute_distances(store: Store, view: SplitView, metrics: list[str], pairs: str,
+                      base: DistanceConfig, reporter: Reporter | None = None
+                      ) -> list[dict[str, Any]]:
+    if pairs not in ("split", "all"):
+        raise UsageError(f"--pairs {pairs!r}: choose split or all")
+    wanted = SPLIT_BLOCKS if pairs == "split" else (("all", "all"),)
+    log: list[dict[str, Any]] = []
+    for metric in metrics:
+        blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
+        for rows, cols in wanted:
+            if len(view.rows[rows]) and len(view.rows[cols]):
+                blocks.get(rows, cols)
+        log += blocks.log
+    return log
+
+
+def distance_stats(store: Store, view: SplitView, metrics: list[str], base: DistanceConfig,
+                   reporter: Reporter | None = None) -> list[dict[str, Any]]:
+    """Fig. 1 statistics from the all x all matrix of each metric (computed if missing)."""
+    from percmusic_cli.experiments.distributions import summarise
+    from percmusic_cli.experiments.stats import distance_groups
+
+    out: list[dict[str, Any]] = []
+    for metric in metrics:
+        blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
+        matrix = blocks.get("all", "all")
+        labels = [view.labels[i] for i in view.rows["all"]]
+        stats = summarise(distance_groups(matrix, labels))
+        sd.save_stats(store, blocks.key("all", "all"), metric, stats)
+        out += [{"metric": metric, **s} for s in stats]
+    return out

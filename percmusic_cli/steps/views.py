@@ -1,0 +1,62 @@
+"""A dataset as the experiments see it: its latest feature set cut by the active split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from percmusic_cli.errors import DataError
+from percmusic_cli.steps.features import load_features
+from percmusic_cli.store import Store
+from percmusic_cli.store import tables as t
+
+PARTS = ("train", "valid", "test")
+
+
+@dataclass
+class SplitView:
+    dataset: str
+    split: str
+    feature_hash: str
+    track_ids: list[str]  # rows of the feature array
+    labels: list[str]  # label per row
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # part -> row indices
+
+    def ids(self, part: str) -> list[str]:
+        return [self.track_ids[i] for i in self.rows[part]]
+
+    def part_labels(self, part: str) -> list[str]:
+        return [self.labels[i] for i in self.rows[part]]
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+    def images(self, store: Store) -> np.ndarray:
+        return load_features(store, self.feature_hash)[1]
+
+
+def split_view(store: Store, dataset: str, feature_hash: str | None = None) -> SplitView:
+    with store.connect(read_only=True) as con:
+        key = feature_hash or t.latest_feature_hash(con, dataset)
+        if key is None:
+            raise DataError(f"dataset {dataset!r} has no features: run `percmusic features`")
+        fs = t.feature_set(con, key)
+        split = t.active_split(con, dataset)
+        labels = {r.track_id: r.label for r in t.tracks(con, dataset)}
+    if fs is None:
+        raise DataError(f"feature set {key} is not in the store")
+    if split is None:
+        raise DataError(f"dataset {dataset!r} has no split: run `percmusic filter`")
+    name, members = split
+    view = SplitView(dataset, name, key, fs.track_ids, [labels[i] for i in fs.track_ids])
+    for part in PARTS:
+        view.rows[part] = np.array(
+            [i for i, tid in enumerate(fs.track_ids) if members.get(tid) == part], dtype=np.int64)
+    view.rows["all"] = np.array(
+        [i for i, tid in enumerate(fs.track_ids) if members.get(tid, "excluded") != "excluded"],
+        dtype=np.int64)
+    if len(view.rows["train"]) == 0 or len(view.rows["test"]) == 0:
+        raise DataError(f"split {name!r} of {dataset!r} has an empty train or test part")
+    return view

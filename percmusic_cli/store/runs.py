@@ -1,0 +1,124 @@
+"""Experiment runs: provenance, headline metrics, per-track predictions, selection curves.
+
+The `runs`, `run_metrics`, `predictions` and `curves` tables are meant to be queried with
+plain SQL too (README has examples)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from percmusic_cli.store import tables as t
+from percmusic_cli.store.db import Store
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    kind: str  # "knn" or "latent"
+    name: str  # metric (knn) or model/control name (latent)
+    dataset: str
+    split: str
+    feature_hash: str | None
+    input_key: str
+    config: dict[str, Any]
+    seed: int | None
+    git_rev: str | None
+    versions: dict[str, str]
+    device: str | None
+    wall_s: float
+
+
+def save_run(store: Store, run: RunRecord, result: dict[str, Any], test_ids: list[str],
+             fit_ids: list[str]) -> None:
+    """One transaction: the run, its metrics, its predictions (with track ids) and curve."""
+    ev = result["evaluation"]
+    preds = result["predictions"]
+    summary = {k: v for k, v in result.items() if k != "predictions"}
+    metrics = [
+        ("f1_weighted", ev["f1_weighted"], ev["f1_weighted_ci"]["low"],
+         ev["f1_weighted_ci"]["high"]),
+        ("accuracy", ev["accuracy"], ev["accuracy_ci"]["low"], ev["accuracy_ci"]["high"]),
+        ("f1_macro", ev["f1_macro"], None, None),
+        ("valid_f1", result.get("valid_f1"), None, None),
+        (result["curve"]["param"], result["curve"]["chosen"], None, None),
+    ] + [(f"f1:{c['label']}", c["f1"], None, None) for c in ev["per_class"]]
+    with store.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        for table in ("run_metrics", "predictions", "curves", "runs"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])
+        con.execute(
+            "INSERT INTO runs (run_id, kind, name, dataset, split, feature_hash, input_key, "
+            "config, seed, git_rev, versions, device, wall_s, result) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [run.run_id, run.kind, run.name, run.dataset, run.split, run.feature_hash,
+             run.input_key, json.dumps(run.config, sort_keys=True), run.seed, run.git_rev,
+             json.dumps(run.versions, sort_keys=True), run.device, run.wall_s,
+             json.dumps(summary)])
+        con.executemany("INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?)",
+                        [[run.run_id, *m] for m in metrics])
+        con.executemany(
+            "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)",
+            [[run.run_id, test_ids[p["index"]], p["true"], p["pred"],
+              None if p["neighbours"] is None else json.dumps(
+                  [fit_ids[i] for i in p["neighbours"]]),
+              None if p["distances"] is None else json.dumps(p["distances"])] for p in preds])
+        curve = result["curve"]
+        con.executemany(
+            "INSERT INTO curves VALUES (?, ?, ?, ?, ?)",
+            [[run.run_id, curve["param"], x, s, x == curve["chosen"]]
+             for x, s in zip(curve["values"], curve["scores"], strict=True)])
+        con.execute("COMMIT")
+
+
+def find_by_input(con: t.Con, input_key: str) -> str | None:
+    row = con.execute("SELECT run_id FROM runs WHERE input_key = ? ORDER BY created_at DESC "
+                      "LIMIT 1", [input_key]).fetchone()
+    return str(row[0]) if row else None
+
+
+def list_runs(con: t.Con, kind: str | None = None, name: str | None = None,
+              dataset: str | None = None) -> list[dict[str, Any]]:
+    """One row per run with its headline numbers, newest last."""
+    where, params = [], []
+    for col, value in (("r.kind", kind), ("r.name", name), ("r.dataset", dataset)):
+        if value:
+            where.append(f"{col} = ?")
+            params.append(value)
+    sql = (
+        "SELECT r.run_id, r.kind, r.name AS metric, r.dataset, r.split, "
+        "json_extract_string(r.result, '$.curve.param') AS param_name, "
+        "max(m.value) FILTER (WHERE m.name = json_extract_string(r.result, '$.curve.param')) "
+        "AS param, "
+        "max(m.value) FILTER (WHERE m.name = 'valid_f1') AS valid_f1, "
+        "max(m.value) FILTER (WHERE m.name = 'f1_weighted') AS test_f1, "
+        "max(m.low) FILTER (WHERE m.name = 'f1_weighted') AS test_f1_low, "
+        "max(m.high) FILTER (WHERE m.name = 'f1_weighted') AS test_f1_high, "
+        "max(m.value) FILTER (WHERE m.name = 'accuracy') AS accuracy, "
+        "max(m.value) FILTER (WHERE m.name = 'f1_macro') AS f1_macro, "
+        "json_extract_string(r.result, '$.curve.method') AS selection, "
+        "r.wall_s, r.created_at::VARCHAR AS created_at "
+        "FROM runs r LEFT JOIN run_metrics m USING (run_id) "
+        + ("WHERE " + " AND ".join(where) + " " if where else "")
+        + "GROUP BY ALL ORDER BY r.created_at, r.run_id"
+    )
+    return t.query(con, sql, params)
+
+
+def get_run(con: t.Con, run_id: str) -> dict[str, Any] | None:
+    rows = t.query(con, "SELECT * EXCLUDE (created_at), created_at::VARCHAR AS created_at "
+                   "FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id",
+                   [run_id, run_id + "%"])
+    if not rows:
+        return None
+    run = rows[0]
+    for key in ("config", "versions", "result"):
+        run[key] = json.loads(run[key]) if run[key] else None
+    run["predictions"] = t.query(
+        con, "SELECT track_id, true_label, pred_label, neighbours, distances FROM predictions "
+        "WHERE run_id = ? ORDER BY track_id", [run["run_id"]])
+    for p in run["predictions"]:
+        p["neighbours"] = json.loads(p["neighbours"]) if p["neighbours"] else None
+        p["distances"] = json.loads(p["distances"]) if p["distances"] else None
+    return run
