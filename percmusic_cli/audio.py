@@ -9,6 +9,7 @@ table; `LogMel` is the batched torch path that must agree with it to 1e-4.
 from __future__ import annotations
 
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -205,7 +206,10 @@ def _read_mono(path: Path) -> tuple[np.ndarray, _Header]:
 
 
 def _read_mono_audioread(path: Path, reason: str) -> tuple[np.ndarray, _Header]:
-    import audioread
+    with warnings.catch_warnings():
+        # audioread imports aifc/audioop/sunau, deprecated in 3.11: not our users' concern.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import audioread
 
     try:
         f = audioread.audio_open(str(path))
