@@ -12,10 +12,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from percmusic_cli.config import ClassifyConfig
 from percmusic_cli.errors import DataError, UsageError
@@ -42,7 +38,13 @@ class _FitLog:
 def _fit_predict(
     x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, c: float, max_iter: int, log: _FitLog
 ) -> np.ndarray:
-    model: Pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+    # Imported here: parts of scikit-learn pull in rich, which the core must not load on import.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(x_fit, y_fit)

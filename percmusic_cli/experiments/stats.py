@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.report import ClassScore, Evaluation, Interval
@@ -165,6 +164,10 @@ def cv_folds(
             f"cross-validation reduced from {folds} to {n_splits} folds: "
             f"the smallest class has {smallest} training items"
         )
+    # Imported here: scikit-learn's model_selection pulls in rich (its progress callbacks),
+    # and importing the core must not load any UI library.
+    from sklearn.model_selection import StratifiedKFold
+
     skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     splits = list(skf.split(np.zeros((codes.size, 1)), codes))
     return splits, note

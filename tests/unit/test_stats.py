@@ -187,3 +187,18 @@ def test_nan_becomes_null_in_json_and_back() -> None:
     assert ClassScore.from_dict(json.loads(json.dumps(cs.to_dict()))) == cs
     ev = _result().evaluation
     assert Evaluation.from_dict(ev.to_dict()) == ev
+
+
+def test_experiment_modules_import_no_ui_library() -> None:
+    """Importing the classifiers loads no UI library (fresh interpreter). Running them may:
+    scikit-learn 1.9's model_selection imports rich itself, so sklearn is imported lazily."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import percmusic_cli.experiments.knn, percmusic_cli.experiments.logreg\n"
+        "bad = {'rich', 'plotext', 'typer', 'textual', 'duckdb'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
