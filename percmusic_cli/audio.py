@@ -206,13 +206,13 @@ def _read_mono(path: Path) -> tuple[np.ndarray, _Header]:
 
 
 def _read_mono_audioread(path: Path, reason: str) -> tuple[np.ndarray, _Header]:
-    with warnings.catch_warnings():
-        # audioread imports aifc/audioop/sunau, deprecated in 3.11: not our users' concern.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import audioread
+    import audioread
 
     try:
-        f = audioread.audio_open(str(path))
+        with warnings.catch_warnings():
+            # audioread's stdlib backend imports aifc/audioop/sunau, deprecated in 3.11.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            f = audioread.audio_open(str(path))
     except Exception as exc:
         raise DecodeError(
             f"not a recognised audio format ({reason or type(exc).__name__})"
