@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from percmusic_cli.config import NlpdConfig
-from percmusic_cli.metrics.nlpd import nlpd_pyramid
+from percmusic_cli.metrics.nlpd import P_FILTERS, SIGMAS, nlpd_pyramid
 
 # Below this fraction of ||a||^2 + ||b||^2 the product form has too few correct digits left.
 _CANCELLATION = 1e-6
@@ -32,17 +32,48 @@ def _chunks(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str) -> GramState:
-    n = images.shape[0]
-    batch = torch.from_numpy(images[:1]).to(device=device, dtype=torch.float64)[:, None]
-    shapes = [b.shape[-2:] for b in (nlpd_pyramid(batch, nlpd) if metric == "nlpd" else [batch])]
-    feats = [torch.empty(n, int(h * w), dtype=torch.float64, device=device) for h, w in shapes]
-    for sl in _chunks(n, _PREPARE_CHUNK):
-        x = torch.from_numpy(images[sl]).to(device=device, dtype=torch.float64)[:, None]
+def _level_shapes(h: int, w: int, levels: int) -> list[tuple[int, int]]:
+    shapes = [(h, w)]
+    for _ in range(levels - 1):
+        h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
+        shapes.append((h, w))
+    return shapes
+
+
+def _nlpd_cpu(images: np.ndarray, config: NlpdConfig, feats: list[Tensor]) -> None:
+    from percmusic_cli.metrics._prepare_numba import nlpd_bands
+
+    levels = config.levels
+    p = np.array(P_FILTERS[:levels], dtype=np.float64)
+    sigmas = np.array(SIGMAS[:levels], dtype=np.float64)
+    sizes = [f.shape[1] for f in feats]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    for sl in _chunks(images.shape[0], _PREPARE_CHUNK):
+        flat = np.empty((sl.stop - sl.start, int(offsets[-1])), dtype=np.float64)
+        nlpd_bands(images[sl], p, sigmas, offsets, flat)
+        for lev, dst in enumerate(feats):
+            dst[sl] = torch.from_numpy(flat[:, offsets[lev] : offsets[lev + 1]])
+
+
+def _nlpd_torch(images: np.ndarray, config: NlpdConfig, feats: list[Tensor]) -> None:
+    for sl in _chunks(images.shape[0], _PREPARE_CHUNK):
+        x = torch.from_numpy(images[sl]).to(device=feats[0].device, dtype=torch.float64)[:, None]
         with torch.no_grad():
-            levels = nlpd_pyramid(x, nlpd) if metric == "nlpd" else [x]
-        for dst, band in zip(feats, levels, strict=True):
-            dst[sl] = band.flatten(1)
+            for dst, band in zip(feats, nlpd_pyramid(x, config), strict=True):
+                dst[sl] = band.flatten(1)
+
+
+def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str) -> GramState:
+    n, h, w = images.shape
+    if metric != "nlpd":
+        feats = [torch.from_numpy(images.reshape(n, h * w)).to(device, torch.float64)]
+    else:
+        shapes = _level_shapes(h, w, nlpd.levels)
+        feats = [torch.empty(n, a * b, dtype=torch.float64, device=device) for a, b in shapes]
+        if device == "cpu":
+            _nlpd_cpu(images, nlpd, feats)
+        else:
+            _nlpd_torch(images, nlpd, feats)
     norms = tuple((f * f).sum(1) for f in feats)
     return GramState(tuple(feats), norms, rms_per_level=metric == "nlpd")
 

@@ -39,8 +39,30 @@ def _scale_stats(x: Tensor, win: Tensor, scales: int) -> list[tuple[Tensor, Tens
     return out
 
 
-def prepare_msssim(images: np.ndarray, config: MsssimConfig, device: str) -> MsssimState:
-    """Statistics computed in float64 (accurate variances), kept in float32."""
+def _scale_shapes(h: int, w: int, scales: int) -> tuple[tuple[int, int], ...]:
+    shapes = [(h, w)]
+    for _ in range(scales - 1):
+        h, w = h // 2 + h % 2, w // 2 + w % 2  # avg_pool2d(2) with padding = side % 2
+        shapes.append((h, w))
+    return tuple(shapes)
+
+
+def _prepare_cpu(images: np.ndarray, config: MsssimConfig) -> MsssimState:
+    from percmusic_cli.metrics._prepare_numba import msssim_stats
+
+    n, h, w = images.shape
+    shapes = _scale_shapes(h, w, len(config.weights))
+    layout = MsssimState(shapes, None, None, config)
+    x_off, m_off, _, _ = _layout(layout)
+    xs = np.empty((n, int(x_off[-1])), dtype=np.float32)
+    mus = np.empty((n, int(m_off[-1])), dtype=np.float32)
+    vs = np.empty((n, int(m_off[-1])), dtype=np.float32)
+    g = gaussian_window(config, torch.float64, "cpu").numpy()
+    msssim_stats(images, g, len(shapes), x_off, m_off, xs, mus, vs)
+    return MsssimState(shapes, None, (xs, mus, vs), config)
+
+
+def _prepare_torch(images: np.ndarray, config: MsssimConfig, device: str) -> MsssimState:
     scales = len(config.weights)
     win = gaussian_window(config, torch.float64, device)
     per_scale: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(scales)]
@@ -53,11 +75,14 @@ def prepare_msssim(images: np.ndarray, config: MsssimConfig, device: str) -> Mss
         (torch.cat([t[0] for t in p]), torch.cat([t[1] for t in p]), torch.cat([t[2] for t in p]))
         for p in per_scale
     )
-    del per_scale
-    if device != "cpu":
-        return MsssimState(shapes, joined, None, config)
-    flat = [torch.cat([scale[q].flatten(1) for scale in joined], dim=1).numpy() for q in range(3)]
-    return MsssimState(shapes, None, (flat[0], flat[1], flat[2]), config)
+    return MsssimState(shapes, joined, None, config)
+
+
+def prepare_msssim(images: np.ndarray, config: MsssimConfig, device: str) -> MsssimState:
+    """Statistics computed in float64 (accurate variances), kept in float32."""
+    if device == "cpu":
+        return _prepare_cpu(images, config)
+    return _prepare_torch(images, config, device)
 
 
 def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
