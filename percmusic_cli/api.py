@@ -16,7 +16,14 @@ from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.store import Store, locate
 
 if TYPE_CHECKING:
-    from percmusic_cli.config import DistanceConfig, KnnConfig, SpectrogramConfig
+    from percmusic_cli.config import (
+        ClassifyConfig,
+        DistanceConfig,
+        KnnConfig,
+        ModelConfig,
+        SpectrogramConfig,
+        TrainConfig,
+    )
     from percmusic_cli.steps.features import FeatureSummary
     from percmusic_cli.steps.ingest import IngestSummary
     from percmusic_cli.steps.split import SplitSummary
@@ -158,3 +165,55 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any]:
     if run is None:
         raise DataError(f"no run {run_id!r} in the store (see `percmusic results`)")
     return run
+
+
+def train(
+    store: Store, config: TrainConfig, model: ModelConfig | None = None,
+    dataset: str | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+) -> dict[str, Any]:
+    """Train (or resume, or reuse) an autoencoder; returns its models-table row."""
+    from percmusic_cli.config import ModelConfig
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.train import train_model
+    from percmusic_cli.steps.views import split_view
+
+    with store.writer(wait_s, f"train --loss {config.loss}"):
+        view = None
+        if config.data == "spectrograms":
+            view = split_view(store, common.resolve_dataset(store, dataset))
+        return train_model(store, config, model or ModelConfig(), view, reporter)
+
+
+def classify(
+    store: Store, model: str | None, config: ClassifyConfig | None = None,
+    dataset: str | None = None, controls: bool = True, reporter: Reporter | None = None,
+    force: bool = False, wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Experiment 2: latents of `model` to logistic regression, plus the controls."""
+    from percmusic_cli.config import ClassifyConfig
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.classify import run_classify
+    from percmusic_cli.steps.views import split_view
+
+    if model is None and not controls:
+        raise UsageError("give --model, or ask for the controls")
+    with store.writer(wait_s, "classify"):
+        view = split_view(store, common.resolve_dataset(store, dataset))
+        return run_classify(store, view, model, config or ClassifyConfig(), controls,
+                            reporter, force)
+
+
+def models(store: Store) -> list[dict[str, Any]]:
+    from percmusic_cli.store import models as sm
+
+    if not store.exists():
+        return []
+    with store.connect(read_only=True) as con:
+        return sm.list_models(con)
+
+
+def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:
+    from percmusic_cli.store import models as sm
+
+    with store.connect(read_only=True) as con:
+        return sm.history(con, model_id)

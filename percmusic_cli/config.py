@@ -112,3 +112,14 @@ class ClassifyConfig:
     seed: int = 0
     batch_size: int = 16
     device: str = "auto"
+
+
+# Presets for `train` and `reproduce`: (training, model). "default" keeps one loss within
+# about 10 minutes on 2 CPU cores; "quick" about a minute; "gpu" is for a CUDA machine.
+PRESETS: dict[str, tuple[TrainConfig, ModelConfig]] = {
+    "default": (TrainConfig(), ModelConfig()),
+    "quick": (TrainConfig(steps=300, batch_size=4, patch=64, checkpoint_every=100),
+              ModelConfig(hidden_channels=32, latent_channels=16)),
+    "gpu": (TrainConfig(steps=20000, batch_size=32, patch=256, checkpoint_every=1000),
+            ModelConfig(hidden_channels=128, latent_channels=32)),
+}

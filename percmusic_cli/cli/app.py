@@ -16,7 +16,17 @@ from typer._click import utils as click_utils
 from typer.core import TyperGroup
 
 from percmusic_cli import __version__
-from percmusic_cli.cli import distances, features, filter_split, ingest, knn, results, status
+from percmusic_cli.cli import (
+    classify,
+    distances,
+    features,
+    filter_split,
+    ingest,
+    knn,
+    results,
+    status,
+    train,
+)
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
 
@@ -94,7 +104,8 @@ def root(
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
 
 
-for _module in (ingest, filter_split, features, status, distances, knn, results):
+for _module in (ingest, filter_split, features, status, distances, knn, train, classify,
+                results):
     _module.register(app)
 
 

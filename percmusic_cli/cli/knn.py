@@ -50,7 +50,7 @@ def knn(
                     n_boot=n_boot, seed=seed)
     rows = api.knn(output.store(), dataset, metric, cfg, DistanceConfig(device=device),
                    reporter=output.RichReporter(), force=force, wait_s=OPTIONS.wait)
-    output.emit(rows, as_json, runs_table(rows, title="KNN on perceptual distances"))
+    output.emit(rows, as_json, runs_table(rows, title="KNN on perceptual distances", width=output.out.width))
     for note in dict.fromkeys(n for r in rows for n in r["notes"]):
         output.note(f"note: {note}")
 

@@ -49,7 +49,7 @@ def results(
         return
     if not rows and not as_json:
         output.note("no runs stored yet: run `percmusic knn` or `percmusic classify`")
-    output.emit(rows, as_json, runs_table(rows, title="runs"))
+    output.emit(rows, as_json, runs_table(rows, title="runs", width=output.out.width))
 
 
 @app.command("show")

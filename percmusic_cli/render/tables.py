@@ -82,32 +82,33 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     return f"{text} ({method})" if method else text
 
 
-def runs_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
-    """One line per stored run, side by side (keys: see RUN_KEYS)."""
-    # Fits one line per run from 100 columns; narrower terminals fold cells, never cut them.
+def runs_table(
+    rows: Sequence[Mapping[str, Any]], title: str | None = None, width: int = 120
+) -> Table:
+    """One line per stored run, side by side (keys: see RUN_KEYS); the date column only
+    when `width` leaves room for it."""
+    # The run id is the only cell that may fold: names and numbers stay on one line, so
+    # a 10-class study's runs read at 80 columns.
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
-    table.add_column("run", no_wrap=True)
-    for name, kw in (
-        ("kind", {}),
-        ("metric/loss", {}),
-        ("k / C", {}),
-        ("valid F1", {"justify": "right"}),
-    ):
-        table.add_column(name, overflow="fold", min_width=5, **kw)  # type: ignore[arg-type]
+    table.add_column("run", overflow="fold")  # starts with the kind: knn- or latent-
+    table.add_column("metric/loss", no_wrap=True)
+    table.add_column("k / C", no_wrap=True)
+    table.add_column("valid", justify="right", no_wrap=True)
     table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
-    table.add_column("accuracy", justify="right", overflow="fold", min_width=5)
-    table.add_column("date", overflow="fold", min_width=10)
+    table.add_column("acc", justify="right", no_wrap=True)
+    show_date = width >= 110
+    if show_date:
+        table.add_column("date", no_wrap=True)
     for r in rows:
-        table.add_row(
+        cells = [
             str(r["run_id"]),
-            str(r.get("kind") or fmt.MISSING),
             str(r.get("metric") or fmt.MISSING),
             _param_cell(r),
             fmt.score(r.get("valid_f1")),
             fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),
             fmt.score(r.get("accuracy")),
-            fmt.when(r.get("created_at")),
-        )
+        ]
+        table.add_row(*cells, *([fmt.when(r.get("created_at"))] if show_date else []))
     return table
 
 

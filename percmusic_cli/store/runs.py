@@ -101,7 +101,7 @@ def list_runs(con: t.Con, kind: str | None = None, name: str | None = None,
         "r.wall_s, r.created_at::VARCHAR AS created_at "
         "FROM runs r LEFT JOIN run_metrics m USING (run_id) "
         + ("WHERE " + " AND ".join(where) + " " if where else "")
-        + "GROUP BY ALL ORDER BY r.created_at, r.run_id"
+        + "GROUP BY ALL ORDER BY created_at, r.run_id"
     )
     return t.query(con, sql, params)
 

@@ -1,0 +1,73 @@
+"""`percmusic train`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from percmusic_cli import api
+from percmusic_cli.cli import output
+from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.config import PRESETS, ModelConfig
+
+
+def train(
+    loss: Annotated[str, typer.Option(help="mse, msssim or nlpd.")] = "nlpd",
+    data: Annotated[str, typer.Option(
+        help="noise (i.i.d. uniform noise, the study's setting) or spectrograms (random "
+        "patches of the training split).")] = "noise",
+    preset: Annotated[str, typer.Option(
+        help=f"Starting values: {', '.join(PRESETS)} (options below override them).")
+    ] = "default",
+    steps: Annotated[int | None, typer.Option(help="Optimiser steps.", min=1)] = None,
+    batch: Annotated[int | None, typer.Option(help="Patches per step.", min=1)] = None,
+    patch: Annotated[int | None, typer.Option(help="Square patch side.", min=16)] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of weights and data.")] = None,
+    hidden: Annotated[int | None, typer.Option(help="Hidden channels.", min=1)] = None,
+    latent: Annotated[int | None, typer.Option(help="Latent channels.", min=1)] = None,
+    nonlinearity: Annotated[str | None, typer.Option(help="gdn, relu or gelu.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    dataset: Annotated[str | None, typer.Option(help="For --data spectrograms.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Train an autoencoder with a perceptual loss (resumes a killed run, reuses a done one).
+
+    Examples:
+
+      percmusic train --loss nlpd
+
+      percmusic train --loss msssim --preset quick
+
+      percmusic train --loss mse --data spectrograms --steps 3000 --device cuda
+    """
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"choose one of {', '.join(PRESETS)}", param_hint="--preset")
+    base_train, base_model = PRESETS[preset]
+    overrides = {"loss": loss, "data": data, "steps": steps, "batch_size": batch,
+                 "patch": patch, "lr": lr, "seed": seed, "device": device}
+    cfg = dataclasses.replace(base_train, **{k: v for k, v in overrides.items()
+                                             if v is not None})
+    model_over = {"hidden_channels": hidden, "latent_channels": latent,
+                  "nonlinearity": nonlinearity}
+    model_cfg: ModelConfig = dataclasses.replace(
+        base_model, **{k: v for k, v in model_over.items() if v is not None})
+    row = api.train(output.store(), cfg, model_cfg, dataset=dataset,
+                    reporter=output.RichReporter(), wait_s=OPTIONS.wait)
+    table = Table(title=f"model {row['model_id']}", show_header=False)
+    table.add_row("loss / data", f"{row['loss']} / {row['data']}")
+    table.add_row("steps", f"{row['steps_done']} / {row['steps_total']}")
+    table.add_row("status", row["status"] + (" (reused)" if row.get("reused") else ""))
+    if row.get("final_loss") is not None:
+        table.add_row("final loss", f"{row['final_loss']:.5f}")
+    table.add_row("device", str(row["device"]))
+    table.add_row("checkpoints", str(row["checkpoint_dir"]))
+    output.emit(row, as_json, table)
+    output.note(f"next: percmusic classify --model {row['model_id']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
