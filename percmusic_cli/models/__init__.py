@@ -1,1 +1,2 @@
-"""Package."""
+"""The autoencoder (autoencoder.py, gdn.py), its training losses (losses.py) and
+pickle-free checkpoints (checkpoint.py)."""
