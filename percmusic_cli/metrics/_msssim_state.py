@@ -132,9 +132,11 @@ def _pairs_torch(rows: MsssimState, cols: MsssimState, ia: Tensor, ib: Tensor) -
 def msssim_pairs_values(
     rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray
 ) -> np.ndarray:
-    """1 - MS-SSIM for the pairs (rows[ia[p]], cols[ib[p]]), float64."""
+    """1 - MS-SSIM for the pairs (rows[ia[p]], cols[ib[p]]), float64, at least 0 (float32
+    rounding can put MS-SSIM of near-identical images a few 1e-7 above 1)."""
     if rows.flat is not None:
-        return _pairs_cpu(rows, cols, ia.astype(np.int64), ib.astype(np.int64))
+        vals = _pairs_cpu(rows, cols, ia.astype(np.int64), ib.astype(np.int64))
+        return np.maximum(vals, 0.0)
     assert rows.tensors is not None
     device = rows.tensors[0][0].device
     out = []
@@ -144,4 +146,4 @@ def msssim_pairs_values(
             ta = torch.from_numpy(ia[i : i + _CUDA_PAIRS]).to(device)
             tb = torch.from_numpy(ib[i : i + _CUDA_PAIRS]).to(device)
             out.append(_pairs_torch(rows, cols, ta, tb).double().cpu())
-    return torch.cat(out).numpy() if out else np.empty(0)
+    return np.maximum(torch.cat(out).numpy(), 0.0) if out else np.empty(0)
