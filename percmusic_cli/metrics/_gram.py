@@ -78,21 +78,38 @@ def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str)
     return GramState(tuple(feats), norms, rms_per_level=metric == "nlpd")
 
 
-def _level_sq_dist(fa: Tensor, fb: Tensor, na: Tensor, nb: Tensor) -> Tensor:
+def _level_sq_dist(fa: Tensor, fb: Tensor, na: Tensor, nb: Tensor, same: Tensor | None) -> Tensor:
     total = na[:, None] + nb[None, :]
     d2 = total - 2.0 * (fa @ fb.T)
     close = d2 < _CANCELLATION * total
-    if bool(close.any()):
-        ii, jj = torch.nonzero(close, as_tuple=True)
-        d2[ii, jj] = (fa[ii] - fb[jj]).pow(2).sum(1)
+    if same is not None:  # an image against itself: exactly 0, nothing to recompute
+        close &= ~same
+        d2[same] = 0.0
+    for i, j in torch.nonzero(close).tolist():
+        d2[i, j] = _direct_sq_dist(fa[i], fb[j])
     return d2.clamp_min_(0.0)
 
 
+def _direct_sq_dist(a: Tensor, b: Tensor) -> float:
+    """One pair at a time: a batched gather would copy whole feature rows per pair."""
+    if a.device.type == "cpu":
+        from percmusic_cli.metrics._sqdist_numba import sq_dist
+
+        return float(sq_dist(a.numpy(), b.numpy()))
+    d_t = a - b
+    return float(d_t @ d_t)
+
+
 def gram_tile(rows: GramState, cols: GramState, r: slice, c: slice) -> np.ndarray:
+    same = None
+    if rows is cols:
+        ri = torch.arange(r.start, r.stop, device=rows.features[0].device)
+        ci = torch.arange(c.start, c.stop, device=rows.features[0].device)
+        same = ri[:, None] == ci[None, :]
     out: Tensor | None = None
     levels = zip(rows.features, cols.features, rows.sq_norms, cols.sq_norms, strict=True)
     for fa, fb, na, nb in levels:
-        mean_sq = _level_sq_dist(fa[r], fb[c], na[r], nb[c]) / fa.shape[1]
+        mean_sq = _level_sq_dist(fa[r], fb[c], na[r], nb[c], same) / fa.shape[1]
         term = mean_sq.sqrt() if rows.rms_per_level else mean_sq
         out = term if out is None else out + term
     assert out is not None

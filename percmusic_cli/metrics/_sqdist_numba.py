@@ -1,0 +1,17 @@
+"""Squared Euclidean distance of two float64 vectors in one pass, single-threaded: used for
+the few pairs that the product form cannot resolve (near-identical images). numpy's `d @ d`
+and small torch ops wake a BLAS or OpenMP pool and cost ~100x more on a busy machine."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def sq_dist(a: np.ndarray, b: np.ndarray) -> float:
+    acc = 0.0
+    for k in range(a.shape[0]):
+        d = a[k] - b[k]
+        acc += d * d
+    return acc
