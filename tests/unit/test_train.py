@@ -154,3 +154,31 @@ def test_invalid_settings_are_usage_errors(tmp_path: Path) -> None:
         train(_cfg(loss="l1"), TINY, tmp_path)
     with pytest.raises(UsageError, match="smaller than 2"):
         train(_cfg(patch=2), TINY, tmp_path)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_same_code_path_trains_on_cuda_with_mixed_precision(tmp_path: Path) -> None:
+    result = train(_cfg(steps=4, device="cuda", amp=True), TINY, tmp_path)
+    assert result.device == "cuda"
+    assert len(result.loss_history) == 4
+    assert all(np.isfinite(v) for _, v in result.loss_history)
+    # The checkpoint loads on the CPU: weights are stored device-free.
+    assert load_checkpoint(tmp_path, device="cpu").step == 4
+
+
+def test_msssim_trains_through_train_on_patches_of_its_minimum_size(tmp_path: Path) -> None:
+    # The default 1 - MS-SSIM (window 7, 5 scales) needs sides above 96 pixels.
+    result = train(_cfg(loss="msssim", steps=2, batch_size=1, patch=112), TINY, tmp_path)
+    assert [s for s, _ in result.loss_history] == [1, 2]
+    assert all(0.0 < v <= 1.5 for _, v in result.loss_history)
+
+
+def test_a_diverging_loss_stops_training_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def nan_loss(name: str) -> object:
+        return lambda x_hat, x: (x_hat - x).sum() * float("nan")
+
+    monkeypatch.setattr("percmusic_cli.experiments.train.loss_function", nan_loss)
+    with pytest.raises(UsageError, match=r"diverged.*step 1"):
+        train(_cfg(steps=3), TINY, tmp_path)
