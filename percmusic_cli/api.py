@@ -217,3 +217,47 @@ def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:
 
     with store.connect(read_only=True) as con:
         return sm.history(con, model_id)
+
+
+def reproduce(
+    store: Store, dataset: str | None = None, preset: str = "default", device: str = "auto",
+    reporter: Reporter | None = None, wait_s: float = 0.0, seed: int = 0,
+) -> dict[str, Any]:
+    """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.reproduce import reproduce as step
+    from percmusic_cli.steps.views import split_view
+
+    with store.writer(wait_s, "reproduce"):
+        view = split_view(store, common.resolve_dataset(store, dataset))
+        return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
+
+
+def demo(store: Store, reporter: Reporter | None = None, device: str = "auto",
+         wait_s: float = 0.0, clips_per_class: int = 20) -> dict[str, Any]:
+    """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
+    from percmusic_cli.steps import ingest as ingest_step
+    from percmusic_cli.steps.features import compute_features
+    from percmusic_cli.steps.reproduce import reproduce as step
+    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.steps.views import split_view
+
+    reporter = reporter or NullReporter()
+    with store.writer(wait_s, "demo"):
+        root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
+        ingest_step.ingest(store, root, dataset="synthetic", reporter=reporter)
+        make_split(store, "synthetic", "random", seed=0, ratios="0.5,0.2,0.3")
+        compute_features(store, "synthetic", device=device, reporter=reporter)
+        view = split_view(store, "synthetic")
+        return step(store, view, preset="quick", device=device, reporter=reporter)
+
+
+def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, Any]:
+    """Verify every array and checkpoint the store records; `repair` removes orphans and
+    temporary files and marks broken derived artefacts for recomputation."""
+    from percmusic_cli.steps.check import check_store
+
+    if not repair:
+        return check_store(store, repair=False)
+    with store.writer(wait_s, "check --repair"):
+        return check_store(store, repair=True)

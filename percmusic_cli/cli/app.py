@@ -17,12 +17,15 @@ from typer.core import TyperGroup
 
 from percmusic_cli import __version__
 from percmusic_cli.cli import (
+    check,
     classify,
+    dashboard,
     distances,
     features,
     filter_split,
     ingest,
     knn,
+    reproduce,
     results,
     status,
     train,
@@ -105,7 +108,7 @@ def root(
 
 
 for _module in (ingest, filter_split, features, status, distances, knn, train, classify,
-                results):
+                results, reproduce, dashboard, check):
     _module.register(app)
 
 

@@ -54,6 +54,11 @@ def load_encoder(store: Store, ref: str, device: str) -> Encoder:
                    {"model_id": model_key, "step": ckpt.step, "path": str(ckpt.path)})
 
 
+def raw_encoder() -> Encoder:
+    """The control without any autoencoder: the spectrogram itself, pooled the same way."""
+    return Encoder("raw", "raw", None, {"control": "pooled raw spectrogram"})
+
+
 def untrained_encoder(model_cfg: ModelConfig, seed: int) -> Encoder:
     seed_everything(seed)
     return Encoder("untrained", f"untrained:{param_hash(model_cfg)}:{seed}",
@@ -111,8 +116,7 @@ def run_classify(store: Store, view: SplitView, model_ref: str | None, cfg: Clas
         assert enc.model is not None
         model_cfg = enc.model.cfg
     if controls:
-        raw = Encoder("raw", "raw", None, {"control": "pooled raw spectrogram"})
-        rows.append(classify_with(store, view, raw, cfg, reporter, force))
+        rows.append(classify_with(store, view, raw_encoder(), cfg, reporter, force))
         rows.append(classify_with(store, view, untrained_encoder(model_cfg, cfg.seed), cfg,
                                   reporter, force))
     return rows

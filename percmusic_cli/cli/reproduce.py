@@ -1,0 +1,65 @@
+"""`percmusic reproduce` and `percmusic demo`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from percmusic_cli import api
+from percmusic_cli.cli import output
+from percmusic_cli.cli.state import OPTIONS
+
+
+def reproduce(
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Small presets: minutes on 2 CPU cores (same as --preset quick).")
+    ] = False,
+    preset: Annotated[str, typer.Option(help="default, quick or gpu (training sizes).")
+                      ] = "default",
+    dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of training, bootstrap and controls.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Run the whole study on the ingested, filtered dataset and print its table.
+
+    Distances and KNN for the three metrics, three autoencoders trained on noise,
+    logistic regression on their latents, and the controls. Reuses what is stored.
+
+    Examples:
+
+      percmusic reproduce --quick
+
+      percmusic reproduce --preset gpu --device cuda
+    """
+    from percmusic_cli.render.study import study_table
+
+    result = api.reproduce(output.store(), dataset, "quick" if quick else preset, device,
+                           reporter=output.RichReporter(), wait_s=OPTIONS.wait, seed=seed)
+    output.emit(result, as_json, study_table(result))
+
+
+def demo(
+    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)
+                               ] = 20,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """The main job on the embedded synthetic dataset: ingest, filter, features,
+    distances, KNN, autoencoders, logistic regression, controls; ends with the table.
+
+    Example:
+
+      percmusic --store /tmp/demo-store demo
+    """
+    from percmusic_cli.render.study import study_table
+
+    result = api.demo(output.store(), reporter=output.RichReporter(), device=device,
+                      wait_s=OPTIONS.wait, clips_per_class=clips_per_class)
+    output.emit(result, as_json, study_table(result))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reproduce")(reproduce)
+    app.command("demo")(demo)
