@@ -261,3 +261,48 @@ def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, 
         return check_store(store, repair=False)
     with store.writer(wait_s, "check --repair"):
         return check_store(store, repair=True)
+
+
+# --- dashboard reads ---
+
+
+def datasets(store: Store) -> list[str]:
+    from percmusic_cli.store import tables as t
+
+    if not store.exists():
+        return []
+    with store.connect(read_only=True) as con:
+        return t.dataset_names(con)
+
+
+def browse_tracks(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every track with its label, part of the active split and decode status."""
+    from percmusic_cli.store import browse as sb
+
+    if not store.exists():
+        return []
+    with store.connect(read_only=True) as con:
+        return sb.track_rows(con, dataset)
+
+
+def track_image(store: Store, dataset: str, track_id: str) -> Any:
+    """The track's log-mel image (numpy, n_mels x n_frames) from the latest features, or None."""
+    from percmusic_cli.steps import browse
+
+    return browse.track_image(store, dataset, track_id)
+
+
+def nearest_neighbours(store: Store, dataset: str, track_id: str, n: int = 5
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """Per metric: the track's n nearest tracks in the stored distance matrices."""
+    from percmusic_cli.steps import browse
+
+    return browse.nearest_neighbours(store, dataset, track_id, n)
+
+
+def distance_values(store: Store, dataset: str, metric: str) -> dict[str, Any] | None:
+    """Within-label and all pairwise distances (numpy arrays) from the stored all x all
+    matrix, or None when `percmusic distances stats` has not stored one."""
+    from percmusic_cli.steps import browse
+
+    return browse.distance_groups(store, dataset, metric)
