@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 def seed_everything(seed: int) -> None:
@@ -20,7 +24,7 @@ def numpy_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def torch_generator(seed: int, device: str = "cpu") -> "torch.Generator":  # noqa: F821
+def torch_generator(seed: int, device: str = "cpu") -> torch.Generator:
     import torch
 
     gen = torch.Generator(device=device)

@@ -184,6 +184,11 @@ def cv_reason(labels: Mapping[str, Sequence[str]], select_on: str, c: int) -> st
     if n_valid == 0:
         return "no validation split"
     if n_valid < 2 * c:
+        counts: dict[str, int] = {}
+        for label in labels.get("train", ()):
+            counts[str(label)] = counts.get(str(label), 0) + 1
+        if min(counts.values(), default=0) < 2:
+            return None  # cross-validation is impossible: a small valid part beats none
         return f"validation split too small ({n_valid} items for {c} classes)"
     return None
 

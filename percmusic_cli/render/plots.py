@@ -3,7 +3,8 @@ text violin plot of distance distributions per group (Fig. 1)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotext as plt
@@ -75,13 +76,14 @@ def _density(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     return smooth / peak if peak > 0 else smooth
 
 
-def _box_line(values: np.ndarray, lo: float, hi: float, bins: int) -> str:
+def _box_line(quantiles: Sequence[float] | None, lo: float, hi: float, bins: int) -> str:
     """Centre line: whiskers from the 5th to the 95th percentile, a heavy bar over the
-    inter-quartile range and a mark at the median, as inside a violin."""
+    inter-quartile range and a mark at the median, as inside a violin. `quantiles` are
+    (q05, q25, median, q75, q95), or None for an empty group."""
     line = [" "] * bins
-    if values.size == 0:
+    if quantiles is None:
         return "".join(line)
-    q05, q25, q50, q75, q95 = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
+    q05, q25, q50, q75, q95 = quantiles
     span = (hi - lo) or 1.0
 
     def col(v: float) -> int:
@@ -103,6 +105,41 @@ def _axis(lo: float, hi: float, bins: int, pad: int) -> str:
     return " " * pad + "".join(line)[:bins]
 
 
+def _quantiles(values: np.ndarray) -> tuple[float, ...] | None:
+    if values.size == 0:
+        return None
+    return tuple(float(q) for q in np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95]))
+
+
+def _violins(
+    shapes: Sequence[tuple[str, np.ndarray, Sequence[float] | None]],
+    lo: float,
+    hi: float,
+    bins: int,
+    label_w: int,
+    mirrored: bool,
+    title: str,
+) -> str:
+    """Draw (name, density scaled to a peak of 1 over `bins`, quantiles) per group."""
+    lines = [title] if title else []
+    for name, dens, quantiles in shapes:
+        eighths = np.rint(dens * 8).astype(int)
+        label = f"{name[:label_w]:<{label_w}} "
+        blank = " " * (label_w + 1)
+        lines.append(label + "".join(_UP[e] for e in eighths))
+        lines.append(blank + _box_line(quantiles, lo, hi, bins))
+        if mirrored:
+            lines.append(blank + "".join(_DOWN[e] for e in eighths))
+    lines.append(_axis(lo, hi, bins, label_w + 1))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _layout(names: Sequence[str], width: int, height: int) -> tuple[int, int, bool]:
+    label_w = min(max((len(n) for n in names), default=3), 12)
+    bins = max(10, width - label_w - 1)
+    return label_w, bins, height >= 3 * len(names) + 2
+
+
 def violin_plot(
     groups: Mapping[str, np.ndarray], width: int = 80, height: int = 40, title: str = ""
 ) -> str:
@@ -113,17 +150,30 @@ def violin_plot(
     arrays = [a[np.isfinite(a)] for a in arrays]
     pooled = np.concatenate(arrays) if arrays else np.zeros(0)
     lo, hi = (float(pooled.min()), float(pooled.max())) if pooled.size else (0.0, 1.0)
-    label_w = min(max((len(n) for n in names), default=3), 12)
-    bins = max(10, width - label_w - 1)
-    mirrored = height >= 3 * len(names) + 2
-    lines = [title] if title else []
-    for name, values in zip(names, arrays, strict=True):
-        eighths = np.rint(_density(values, lo, hi, bins) * 8).astype(int)
-        label = f"{name[:label_w]:<{label_w}} "
-        blank = " " * (label_w + 1)
-        lines.append(label + "".join(_UP[e] for e in eighths))
-        lines.append(blank + _box_line(values, lo, hi, bins))
-        if mirrored:
-            lines.append(blank + "".join(_DOWN[e] for e in eighths))
-    lines.append(_axis(lo, hi, bins, label_w + 1))
-    return "\n".join(line.rstrip() for line in lines)
+    label_w, bins, mirrored = _layout(names, width, height)
+    shapes = [
+        (n, _density(a, lo, hi, bins), _quantiles(a)) for n, a in zip(names, arrays, strict=True)
+    ]
+    return _violins(shapes, lo, hi, bins, label_w, mirrored, title)
+
+
+def density_violins(
+    rows: Sequence[Mapping[str, Any]], width: int = 80, height: int = 40, title: str = ""
+) -> str:
+    """Violins from stored statistics (`distances stats`): each row's density on the grid
+    shared by its metric's groups, and its q05/q25/median/q75/q95."""
+    if not rows:
+        return title
+    names = [str(r["group"]) for r in rows]
+    lo, hi = float(rows[0]["density"]["lo"]), float(rows[0]["density"]["hi"])
+    label_w, bins, mirrored = _layout(names, width, height)
+    grid = np.linspace(lo, hi, bins)
+    shapes = []
+    for name, row in zip(names, rows, strict=True):
+        values = np.asarray(row["density"]["values"], dtype=np.float64)
+        dens = np.interp(grid, np.linspace(lo, hi, values.size), values)
+        peak = dens.max()
+        keys = ("q05", "q25", "median", "q75", "q95")
+        quantiles = None if row.get("n", 0) == 0 else [float(row[k]) for k in keys]
+        shapes.append((name, dens / peak if peak > 0 else dens, quantiles))
+    return _violins(shapes, lo, hi, bins, label_w, mirrored, title)

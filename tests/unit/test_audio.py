@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import BROKEN_KINDS, SR, tone_clip, write_broken, write_wav
+from trees import BROKEN_KINDS, SR, tone_clip, write_broken, write_wav
 
 from percmusic_cli.audio import LogMel, decode, fit_frames, logmel_reference
 from percmusic_cli.config import SpectrogramConfig

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SR, TinyTree, tone_clip, write_wav
+from trees import SR, TinyTree, tone_clip, write_wav
 
 from percmusic_cli.audio import decode
 from percmusic_cli.datasets.folder import discover

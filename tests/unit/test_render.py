@@ -183,7 +183,8 @@ def test_runs_table_formats_each_key() -> None:
     ]
     out = _text(runs_table(rows), width=110)
     r1 = next(line for line in out.splitlines() if "r1a2b3" in line)
-    assert "knn" in r1 and "nlpd" in r1 and "k=7 (valid)" in r1
+    # no kind column: run ids start with their kind (knn-..., latent-...)
+    assert "nlpd" in r1 and "k=7 (valid)" in r1
     assert "0.310" in r1 and "0.412 [0.35, 0.47]" in r1 and "0.420" in r1
     assert "2025-01-02 03:04" in r1
     r9 = next(line for line in out.splitlines() if "r9 " in line)
@@ -256,3 +257,28 @@ def test_distance_summary_table_shows_quantiles() -> None:
 def test_evaluation_table_fits(width: int) -> None:
     out = _text(evaluation_table(_result(), "x"), width=width)
     assert max(len(line.rstrip()) for line in out.splitlines()) <= width
+
+
+def test_density_violins_from_stored_rows_match_shape() -> None:
+    from percmusic_cli.render.plots import density_violins
+
+    grid = np.linspace(0.0, 1.0, 64)
+    narrow = np.exp(-0.5 * ((grid - 0.2) / 0.02) ** 2)
+    wide = np.exp(-0.5 * ((grid - 0.7) / 0.2) ** 2)
+    quant = {"q05": 0.1, "q25": 0.15, "median": 0.2, "q75": 0.25, "q95": 0.3}
+    rows = [
+        {"group": "narrow", "n": 10, "density": {"lo": 0.0, "hi": 1.0,
+                                                 "values": narrow.tolist()}, **quant},
+        {"group": "wide", "n": 10, "density": {"lo": 0.0, "hi": 1.0,
+                                               "values": wide.tolist()}, **quant},
+    ]
+    text = density_violins(rows, width=60, height=20, title="t")
+    lines = text.splitlines()
+    assert lines[0] == "t"
+    narrow_top, wide_top = lines[1], lines[4]
+    full = "█"
+    # the narrow group peaks left of the middle, the wide one right of it
+    assert narrow_top.index(full) < 30 < wide_top.index(full)
+    glyphs = [len(line[7:].strip()) for line in (narrow_top, wide_top)]
+    assert glyphs[0] < glyphs[1]
+    assert "┃" in lines[2]

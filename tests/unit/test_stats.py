@@ -202,3 +202,12 @@ def test_experiment_modules_import_no_ui_library() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_small_valid_is_used_when_cross_validation_is_impossible() -> None:
+    from percmusic_cli.experiments.stats import cv_reason
+
+    one_each = {"train": ["a", "b"], "valid": ["a", "b"], "test": ["a", "b"]}
+    assert cv_reason(one_each, "valid", 2) is None
+    two_each = {"train": ["a", "a", "b", "b"], "valid": ["a", "b"], "test": ["a", "b"]}
+    assert cv_reason(two_each, "valid", 2) is not None
