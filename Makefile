@@ -1,0 +1,45 @@
+# Set-up installs torch==2.13.0 first (the CPU build on this disk): an unpinned torch
+# would pull a CUDA build of several GB. Then the project, editable, with dev extras.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STORE ?= store
+
+.PHONY: setup demo test lint unit completions bench clean-store
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+## The main job on the embedded synthetic dataset, end to end, ending with the study's table.
+demo: setup
+	$(BIN)/percmusic --store $(STORE) demo
+
+## Lint, types, import contracts, then the whole test suite.
+test: setup lint
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check percmusic_cli tests benchmarks
+	$(BIN)/ruff format --check percmusic_cli tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+completions: setup
+	$(BIN)/python -m percmusic_cli.cli.completions completions
+
+bench: setup
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/pairwise.py
+	$(BIN)/python benchmarks/train.py
+
+clean-store:
+	rm -rf $(STORE)/percmusic.duckdb $(STORE)/arrays $(STORE)/checkpoints $(STORE)/sources

@@ -1,0 +1,38 @@
+# percmusic bash completion: generated from the app by `make completions`; do not edit.
+_percmusic() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local path="" w i skip=0
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w="${COMP_WORDS[i]}"
+        if ((skip)); then skip=0; continue; fi
+        case "$w" in
+            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
+            -*) ;;
+            *) path="$path $w" ;;
+        esac
+    done
+    case "$prev" in
+        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    esac
+    local words=""
+    case "${path# }" in
+        "distances stats"|"distances stats "*) words="--metric --dataset --device --tile --threads --plot --json --help" ;;
+        "results show"|"results show "*) words="--plot --json --help" ;;
+        "check"|"check "*) words="--repair --json --help" ;;
+        "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
+        "dashboard"|"dashboard "*) words="--help" ;;
+        "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
+        "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
+        "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
+        "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
+        "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
+        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
+        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --help" ;;
+        "results") words="show --kind --metric --dataset --json --csv --help" ;;
+        "status"|"status "*) words="--errors --json --help" ;;
+        "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
+        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+    esac
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -o default -F _percmusic percmusic
