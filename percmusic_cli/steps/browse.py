@@ -35,8 +35,9 @@ def _matches(ds: DistanceSet, view: SplitView) -> bool:
     """Whether the matrix was computed on exactly the view's tracks (its key says so)."""
     if ds.rows_part not in view.rows or ds.cols_part not in view.rows:
         return False
-    key = param_hash(ds.config.get("key", {}), view.feature_hash, view.ids(ds.rows_part),
-                     view.ids(ds.cols_part))
+    key = param_hash(
+        ds.config.get("key", {}), view.feature_hash, view.ids(ds.rows_part), view.ids(ds.cols_part)
+    )
     return key == ds.dist_hash
 
 
@@ -44,8 +45,7 @@ def _current_sets(store: Store, view: SplitView) -> list[tuple[DistanceSet, np.n
     with store.connect(read_only=True) as con:
         sets = [ds for ds in sb.distance_sets(con, view.feature_hash) if _matches(ds, view)]
         recs = sb.array_records(con, [ds.array_path for ds in sets])
-    return [(ds, sb.open_mmap(store, recs[ds.array_path])) for ds in sets
-            if ds.array_path in recs]
+    return [(ds, sb.open_mmap(store, recs[ds.array_path])) for ds in sets if ds.array_path in recs]
 
 
 def _view(store: Store, dataset: str) -> SplitView | None:
@@ -55,8 +55,9 @@ def _view(store: Store, dataset: str) -> SplitView | None:
         return None  # no features or no split yet: nothing to measure against
 
 
-def _distances_from(track_id: str, view: SplitView, ds: DistanceSet, m: np.ndarray
-                    ) -> dict[str, float]:
+def _distances_from(
+    track_id: str, view: SplitView, ds: DistanceSet, m: np.ndarray
+) -> dict[str, float]:
     row_ids, col_ids = view.ids(ds.rows_part), view.ids(ds.cols_part)
     out: dict[str, float] = {}
     if track_id in row_ids:
@@ -66,8 +67,9 @@ def _distances_from(track_id: str, view: SplitView, ds: DistanceSet, m: np.ndarr
     return out
 
 
-def nearest_neighbours(store: Store, dataset: str, track_id: str, n: int = 5
-                       ) -> dict[str, list[dict[str, Any]]]:
+def nearest_neighbours(
+    store: Store, dataset: str, track_id: str, n: int = 5
+) -> dict[str, list[dict[str, Any]]]:
     """Per metric with stored distances from the track: its `n` nearest other tracks
     (track_id, label, part, distance), nearest first."""
     view = _view(store, dataset)
@@ -82,8 +84,15 @@ def nearest_neighbours(store: Store, dataset: str, track_id: str, n: int = 5
     for metric in sorted(found, key=lambda m: METRICS.index(m) if m in METRICS else 99):
         dists = {k: v for k, v in found[metric].items() if k != track_id}
         nearest = sorted(dists, key=lambda k: (dists[k], k))[:n]
-        out[metric] = [{"track_id": k, "label": label.get(k, "?"), "part": part.get(k, "-"),
-                        "distance": dists[k]} for k in nearest]
+        out[metric] = [
+            {
+                "track_id": k,
+                "label": label.get(k, "?"),
+                "part": part.get(k, "-"),
+                "distance": dists[k],
+            }
+            for k in nearest
+        ]
     return out
 
 

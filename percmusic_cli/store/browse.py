@@ -54,8 +54,9 @@ def distance_sets(con: t.Con, feature_hash: str) -> list[DistanceSet]:
         "ORDER BY rows_part <> 'all', metric, rows_part, cols_part",
         [feature_hash],
     ).fetchall()
-    return [DistanceSet(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8])
-            for r in rows]
+    return [
+        DistanceSet(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8]) for r in rows
+    ]
 
 
 def array_records(con: t.Con, paths: list[str]) -> dict[str, ArrayRecord]:
@@ -75,6 +76,7 @@ def open_mmap(store: Store, rec: ArrayRecord) -> np.ndarray:
     except (ValueError, OSError) as exc:
         raise ArrayIntegrityError(f"array file {target} is unreadable: {exc}") from exc
     if tuple(array.shape) != rec.shape or str(array.dtype) != rec.dtype:
-        raise ArrayIntegrityError(f"array file {target} is not what the store recorded "
-                                  "(run `percmusic check`)")
+        raise ArrayIntegrityError(
+            f"array file {target} is not what the store recorded (run `percmusic check`)"
+        )
     return array

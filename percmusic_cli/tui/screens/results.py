@@ -1,0 +1,182 @@
+"""Results: every stored run in a sortable, filterable table; mark runs to compare them side
+by side, or open one for its confusion matrix, per-class F1, selection curve and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Input
+
+from percmusic_cli import api
+from percmusic_cli.render import fmt
+from percmusic_cli.tui.base import DataScreen
+from percmusic_cli.tui.messages import ResultsLoaded
+
+# column key -> (header, row key it sorts on)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "mark": ("✓", "run_id"),
+    "run": ("run", "run_id"),
+    "metric": ("metric/loss", "metric"),
+    "param": ("k / C", "param"),
+    "valid": ("valid", "valid_f1"),
+    "test": ("test F1 [95% CI]", "test_f1"),
+    "acc": ("acc", "accuracy"),
+    "date": ("date", "created_at"),
+}
+SORTABLE = [k for k in COLUMNS if k != "mark"]
+
+
+def matches(run: dict[str, Any], words: list[str]) -> bool:
+    """Every word occurs in the run's id, kind, metric, dataset or selection method."""
+    hay = " ".join(
+        str(run.get(k) or "") for k in ("run_id", "kind", "metric", "dataset", "selection")
+    ).lower()
+    return all(w in hay for w in words)
+
+
+def sort_key(run: dict[str, Any], field: str) -> tuple[int, Any]:
+    value = run.get(field)
+    return (value is None, value if value is not None else 0)
+
+
+def cells(run: dict[str, Any], marked: bool) -> list[str]:
+    param = run.get("param")
+    name = run.get("param_name") or ("k" if run.get("kind") == "knn" else "C")
+    return [
+        "✓" if marked else " ",
+        str(run["run_id"]),
+        str(run.get("metric") or fmt.MISSING),
+        fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
+        fmt.score(run.get("valid_f1")),
+        fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),
+        fmt.score(run.get("accuracy")),
+        fmt.when(run.get("created_at")),
+    ]
+
+
+class ResultsScreen(DataScreen):
+    """All runs."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("enter", "open", "Open", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("s", "sort", "Sort"),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "reload", "Reload"),
+    ]
+    DEFAULT_CSS = """
+    ResultsScreen #filter { height: 3; }
+    ResultsScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[dict[str, Any]] = []
+        self.marked: list[str] = []  # run ids, in the order they were marked
+        self.sort_column = "date"
+        self.reverse = False
+        self.words: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="filter: words in run id, kind, metric, dataset", id="filter")
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="runs")
+        for key, (header, _) in COLUMNS.items():
+            table.add_column(header, key=key)
+        yield table
+
+    def fetch(self) -> Message:
+        return ResultsLoaded(api.results(self.store))
+
+    def on_results_loaded(self, message: ResultsLoaded) -> None:
+        self.loaded()
+        self.runs = message.runs
+        known = {r["run_id"] for r in self.runs}
+        self.marked = [m for m in self.marked if m in known]
+        self.refresh_table()
+        self.query_one("#runs", DataTable).focus()
+
+    def shown_runs(self) -> list[dict[str, Any]]:
+        rows = [r for r in self.runs if matches(r, self.words)]
+        field = COLUMNS[self.sort_column][1]
+        return sorted(rows, key=lambda r: sort_key(r, field), reverse=self.reverse)
+
+    def refresh_table(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        current = self.current_run()
+        table.clear()
+        for run in self.shown_runs():
+            table.add_row(*cells(run, run["run_id"] in self.marked), key=run["run_id"])
+        if current is not None and current in table.rows:
+            table.move_cursor(row=table.get_row_index(current))
+
+    def current_run(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.words = event.value.lower().split()
+        self.refresh_table()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one("#runs", DataTable).focus()
+
+    @on(DataTable.HeaderSelected)
+    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value or ""
+        if key in SORTABLE:
+            self.reverse = not self.reverse if key == self.sort_column else False
+            self.sort_column = key
+            self.refresh_table()
+
+    @on(DataTable.RowSelected, "#runs")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.open_run(event.row_key.value)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_sort(self) -> None:
+        """Next column; sorting on scores puts the best first."""
+        self.sort_column = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
+        self.reverse = self.sort_column in ("valid", "test", "acc")
+        self.notify(f"sorted by {COLUMNS[self.sort_column][0]}", timeout=2)
+        self.refresh_table()
+
+    def action_mark(self) -> None:
+        run = self.current_run()
+        if run is None:
+            return
+        if run in self.marked:
+            self.marked.remove(run)
+        else:
+            self.marked.append(run)
+        self.refresh_table()
+
+    def action_open(self) -> None:
+        run = self.current_run()
+        if run is not None:
+            self.open_run(run)
+
+    def open_run(self, run_id: str) -> None:
+        from percmusic_cli.tui.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_compare(self) -> None:
+        from percmusic_cli.tui.screens.compare import CompareScreen
+
+        chosen = [r for m in self.marked for r in self.runs if r["run_id"] == m]
+        if len(chosen) < 2:
+            self.notify("mark two or more runs with space to compare them", severity="warning")
+            return
+        self.app.push_screen(CompareScreen([r["run_id"] for r in chosen]))
