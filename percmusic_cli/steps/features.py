@@ -75,6 +75,8 @@ def compute_features(
     with store.connect(read_only=True) as con:
         existing = t.feature_set(con, key)
     if existing is not None:
+        with store.connect() as con:
+            t.set_active_features(con, dataset, key)
         return _summary(dataset, existing, reused=True, started=started)
 
     dev = resolve_device(device)

@@ -107,6 +107,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
+    Migration(
+        5,
+        "the feature set in use per dataset (the last one `features` made or reused)",
+        """
+        CREATE TABLE active_features (
+            dataset VARCHAR PRIMARY KEY, feature_hash VARCHAR NOT NULL,
+            chosen_at TIMESTAMP DEFAULT current_timestamp);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -34,8 +34,11 @@ def _describe(con: t.Con, ds: dict[str, Any], with_errors: bool) -> None:
     ds["split"] = split[0] if split else None
     ds["labels"] = _label_counts(con, name, split[0] if split else None)
     ds["feature_sets"] = t.query(
-        con, "SELECT feature_hash, n_tracks, n_mels, n_frames, created_at::VARCHAR AS created_at "
-        "FROM feature_sets WHERE dataset = ? ORDER BY created_at", [name])
+        con, "SELECT fs.feature_hash, n_tracks, n_mels, n_frames, "
+        "fs.created_at::VARCHAR AS created_at, af.feature_hash IS NOT NULL AS active "
+        "FROM feature_sets fs LEFT JOIN active_features af ON af.dataset = fs.dataset "
+        "AND af.feature_hash = fs.feature_hash WHERE fs.dataset = ? ORDER BY fs.created_at",
+        [name])
     ds["problems"] = t.query(
         con, "SELECT count(*) AS n FROM ingest_problems WHERE dataset = ?", [name])[0]["n"]
     if with_errors:

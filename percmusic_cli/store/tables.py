@@ -200,6 +200,7 @@ def save_feature_set(con: Con, fs: FeatureSet, rec: ArrayRecord) -> None:
         [[fs.feature_hash, i, tid, pad]
          for i, (tid, pad) in enumerate(zip(fs.track_ids, fs.padded, strict=True))],
     )
+    set_active_features(con, fs.dataset, fs.feature_hash)
     con.execute("COMMIT")
 
 
@@ -221,10 +222,23 @@ def feature_set(con: Con, feature_hash: str) -> FeatureSet | None:
     )
 
 
+def set_active_features(con: Con, dataset: str, feature_hash: str) -> None:
+    con.execute(
+        "INSERT INTO active_features (dataset, feature_hash) VALUES (?, ?) ON CONFLICT "
+        "(dataset) DO UPDATE SET feature_hash = excluded.feature_hash, chosen_at = now()",
+        [dataset, feature_hash],
+    )
+
+
 def latest_feature_hash(con: Con, dataset: str) -> str | None:
+    """The feature set in use: the last one `features` made or reused for the dataset."""
     row = con.execute(
-        "SELECT feature_hash FROM feature_sets WHERE dataset = ? ORDER BY created_at DESC "
-        "LIMIT 1",
-        [dataset],
+        "SELECT feature_hash FROM active_features WHERE dataset = ?", [dataset]
     ).fetchone()
+    if row is None:
+        row = con.execute(
+            "SELECT feature_hash FROM feature_sets WHERE dataset = ? ORDER BY created_at DESC "
+            "LIMIT 1",
+            [dataset],
+        ).fetchone()
     return str(row[0]) if row else None
