@@ -25,7 +25,7 @@ class SpectrogramConfig:
 
     def frames_for(self, seconds: float) -> int:
         """Frame count of a centred STFT over a clip of `seconds`."""
-        return int(round(seconds * self.sample_rate)) // self.hop_length + 1
+        return round(seconds * self.sample_rate) // self.hop_length + 1
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,12 @@ class ClassifyConfig:
 # Patches stay at least 128 pixels: 1 - MS-SSIM with window 7 over 5 scales needs 97.
 PRESETS: dict[str, tuple[TrainConfig, ModelConfig]] = {
     "default": (TrainConfig(), ModelConfig()),
-    "quick": (TrainConfig(steps=200, batch_size=4, patch=128, checkpoint_every=100),
-              ModelConfig(hidden_channels=32, latent_channels=16)),
-    "gpu": (TrainConfig(steps=20000, batch_size=32, patch=256, checkpoint_every=1000),
-            ModelConfig(hidden_channels=128, latent_channels=32)),
+    "quick": (
+        TrainConfig(steps=200, batch_size=4, patch=128, checkpoint_every=100),
+        ModelConfig(hidden_channels=32, latent_channels=16),
+    ),
+    "gpu": (
+        TrainConfig(steps=20000, batch_size=32, patch=256, checkpoint_every=1000),
+        ModelConfig(hidden_channels=128, latent_channels=32),
+    ),
 }

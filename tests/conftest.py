@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from typer.testing import CliRunner
 from clitools import Cli
-from trees import (  # noqa: F401 (re-exported for tests that import from conftest)
+from trees import (
     BROKEN_KINDS,
     SR,
     TinyTree,
@@ -26,6 +25,7 @@ from trees import (  # noqa: F401 (re-exported for tests that import from confte
     write_broken,
     write_wav,
 )
+from typer.testing import CliRunner
 
 
 @pytest.fixture

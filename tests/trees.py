@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,5 +131,3 @@ def build_gtzan_tree(root: Path) -> TinyTree:
     tree.non_audio.append(notes)
     (genres / "rock" / ".DS_Store").write_bytes(b"\0\0")  # hidden: skipped silently
     return tree
-
-

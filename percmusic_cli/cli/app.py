@@ -37,12 +37,24 @@ from percmusic_cli.errors import PercmusicError
 class PercmusicGroup(TyperGroup):
     """Maps errors to exit codes for the console script and for CliRunner alike."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                standalone_mode=False, **extra)
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                windows_expand_args=windows_expand_args,
+                standalone_mode=False,
+                **extra,
+            )
         except click_exc.NoArgsIsHelpError as exc:
             click_utils.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
             code = 0
@@ -63,8 +75,11 @@ class PercmusicGroup(TyperGroup):
         except Exception as exc:
             if OPTIONS.debug:
                 raise
-            click_utils.echo(f"internal error: {type(exc).__name__}: {exc} "
-                       "(rerun with --debug for the traceback)", err=True)
+            click_utils.echo(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback)",
+                err=True,
+            )
             code = 2
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -89,16 +104,28 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    store: Annotated[Path | None, typer.Option(
-        "--store", help="Store folder (default: $PERCMUSIC_STORE, else ./store).",
-        envvar="PERCMUSIC_STORE", show_envvar=False)] = None,
-    wait: Annotated[float, typer.Option(
-        "--wait", help="Seconds to wait for another writer to finish (default: fail fast).",
-        min=0)] = 0.0,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store folder (default: $PERCMUSIC_STORE, else ./store).",
+            envvar="PERCMUSIC_STORE",
+            show_envvar=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another writer to finish (default: fail fast).",
+            min=0,
+        ),
+    ] = 0.0,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Perceptual metrics (MSE, 1 - MS-SSIM, NLPD) for music genre classification.
 
@@ -107,8 +134,20 @@ def root(
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
 
 
-for _module in (ingest, filter_split, features, status, distances, knn, train, classify,
-                results, reproduce, dashboard, check):
+for _module in (
+    ingest,
+    filter_split,
+    features,
+    status,
+    distances,
+    knn,
+    train,
+    classify,
+    results,
+    reproduce,
+    dashboard,
+    check,
+):
     _module.register(app)
 
 

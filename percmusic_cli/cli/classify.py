@@ -13,18 +13,27 @@ from percmusic_cli.config import ClassifyConfig
 
 
 def classify(
-    model: Annotated[str | None, typer.Option(
-        help="Model id (or unique prefix) from `percmusic train`, or a checkpoint folder.")
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model id (or unique prefix) from `percmusic train`, or a checkpoint folder."
+        ),
     ] = None,
-    pool: Annotated[str, typer.Option(
-        help="meanstd: mean and std over time of each latent channel and frequency row; "
-        "mean: the mean only.")] = "meanstd",
-    controls: Annotated[bool, typer.Option(
-        help="Also run the controls: raw pooled spectrograms and an untrained autoencoder.")
+    pool: Annotated[
+        str,
+        typer.Option(
+            help="meanstd: mean and std over time of each latent channel and frequency row; "
+            "mean: the mean only."
+        ),
+    ] = "meanstd",
+    controls: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the controls: raw pooled spectrograms and an untrained autoencoder."
+        ),
     ] = True,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=0)] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the untrained model.")
-                    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the untrained model.")] = 0,
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
@@ -43,9 +52,21 @@ def classify(
     if pool not in ("meanstd", "mean"):
         raise typer.BadParameter("choose meanstd or mean", param_hint="--pool")
     cfg = ClassifyConfig(pool=pool, n_boot=n_boot, seed=seed, device=device)
-    rows = api.classify(output.store(), model, cfg, dataset=dataset, controls=controls,
-                        reporter=output.RichReporter(), force=force, wait_s=OPTIONS.wait)
-    output.emit(rows, as_json, runs_table(rows, title="latent features + logistic regression", width=output.out.width))
+    rows = api.classify(
+        output.store(),
+        model,
+        cfg,
+        dataset=dataset,
+        controls=controls,
+        reporter=output.RichReporter(),
+        force=force,
+        wait_s=OPTIONS.wait,
+    )
+    output.emit(
+        rows,
+        as_json,
+        runs_table(rows, title="latent features + logistic regression", width=output.out.width),
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,9 @@ from typing import Any
 
 import typer.main
 
-HEADER = "# percmusic {shell} completion: generated from the app by `make completions`; do not edit.\n"
+HEADER = (
+    "# percmusic {shell} completion: generated from the app by `make completions`; do not edit.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def _bash_function(nodes: list[Node]) -> str:
         "        esac",
         "    done",
         '    case "$prev" in',
-        f"        {'|'.join(valued)}) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;",
+        f'        {"|".join(valued)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;',
         "    esac",
         '    local words=""',
         '    case "${path# }" in',
@@ -99,8 +101,10 @@ def bash(nodes: list[Node]) -> str:
 
 def zsh(nodes: list[Node]) -> str:
     # zsh runs the bash function through bashcompinit: one completion logic to keep true.
-    return (HEADER.format(shell="zsh") + "#compdef percmusic\n"
-            "autoload -U +X bashcompinit && bashcompinit\n" + _bash_function(nodes))
+    return (
+        HEADER.format(shell="zsh") + "#compdef percmusic\n"
+        "autoload -U +X bashcompinit && bashcompinit\n" + _bash_function(nodes)
+    )
 
 
 def fish(nodes: list[Node]) -> str:
@@ -108,12 +112,17 @@ def fish(nodes: list[Node]) -> str:
     for node in nodes:
         if node.path:
             parent = node.path[:-1]
-            cond = ("__fish_use_subcommand" if not parent else
-                    f"__fish_seen_subcommand_from {parent[-1]}")
-            lines.append(f"complete -c percmusic -n '{cond}' -a {node.path[-1]} "
-                         f"-d '{node.help}'")
-        cond = ("__fish_use_subcommand" if not node.path else
-                f"__fish_seen_subcommand_from {node.path[-1]}")
+            cond = (
+                "__fish_use_subcommand"
+                if not parent
+                else f"__fish_seen_subcommand_from {parent[-1]}"
+            )
+            lines.append(f"complete -c percmusic -n '{cond}' -a {node.path[-1]} -d '{node.help}'")
+        cond = (
+            "__fish_use_subcommand"
+            if not node.path
+            else f"__fish_seen_subcommand_from {node.path[-1]}"
+        )
         for flag, takes_value, text in node.options:
             kind = "-l " + flag[2:] if flag.startswith("--") else "-s " + flag[1:]
             value = " -r -F" if takes_value else ""

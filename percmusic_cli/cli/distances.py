@@ -26,9 +26,13 @@ Json = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 def distances(
     ctx: typer.Context,
     metric: Metric = "all",
-    pairs: Annotated[str, typer.Option(
-        help="split: train x train, valid x train, test x train; all: all x all.")] = "split",
-    dataset: Dataset = None, device: Device = "auto", tile: Tile = 64, threads: Threads = None,
+    pairs: Annotated[
+        str, typer.Option(help="split: train x train, valid x train, test x train; all: all x all.")
+    ] = "split",
+    dataset: Dataset = None,
+    device: Device = "auto",
+    tile: Tile = 64,
+    threads: Threads = None,
     as_json: Json = False,
 ) -> None:
     """Pairwise distance matrices per metric, tiled and resumable, reused when unchanged.
@@ -44,8 +48,15 @@ def distances(
     if ctx.invoked_subcommand is not None:
         return
     cfg = DistanceConfig(tile=tile, device=device, threads=threads)
-    log = api.distances(output.store(), dataset, metric, pairs, cfg,
-                        reporter=output.RichReporter(), wait_s=OPTIONS.wait)
+    log = api.distances(
+        output.store(),
+        dataset,
+        metric,
+        pairs,
+        cfg,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+    )
     output.emit(log, as_json, _table(log))
 
 
@@ -54,15 +65,23 @@ def _table(log: list[dict[str, Any]]) -> Table:
     for col in ("metric", "block", "size", "reused", "wall s", "pairs/s"):
         table.add_column(col, justify="right" if col in ("wall s", "pairs/s") else "left")
     for e in log:
-        table.add_row(e["metric"], e["block"], f"{e['n_rows']} x {e['n_cols']}",
-                      "yes" if e["reused"] else "no", f"{e['wall_s']:.2f}",
-                      "" if e["pairs_per_s"] is None else f"{e['pairs_per_s']:.0f}")
+        table.add_row(
+            e["metric"],
+            e["block"],
+            f"{e['n_rows']} x {e['n_cols']}",
+            "yes" if e["reused"] else "no",
+            f"{e['wall_s']:.2f}",
+            "" if e["pairs_per_s"] is None else f"{e['pairs_per_s']:.0f}",
+        )
     return table
 
 
 @app.command("stats")
 def stats(
-    metric: Metric = "all", dataset: Dataset = None, device: Device = "auto", tile: Tile = 64,
+    metric: Metric = "all",
+    dataset: Dataset = None,
+    device: Device = "auto",
+    tile: Tile = 64,
     threads: Threads = None,
     plot: Annotated[bool, typer.Option("--plot", help="Draw violins in the terminal.")] = False,
     as_json: Json = False,
@@ -77,8 +96,9 @@ def stats(
     from percmusic_cli.render.tables import distance_summary_table
 
     cfg = DistanceConfig(tile=tile, device=device, threads=threads)
-    rows = api.distance_stats(output.store(), dataset, metric, cfg,
-                              reporter=output.RichReporter(), wait_s=OPTIONS.wait)
+    rows = api.distance_stats(
+        output.store(), dataset, metric, cfg, reporter=output.RichReporter(), wait_s=OPTIONS.wait
+    )
     renderables: list[Any] = []
     for name in dict.fromkeys(r["metric"] for r in rows):
         mine = [r for r in rows if r["metric"] == name]

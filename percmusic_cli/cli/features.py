@@ -15,9 +15,12 @@ from percmusic_cli.config import SpectrogramConfig
 
 def features(
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
-    frames: Annotated[int | None, typer.Option(
-        help="Frames per image (default: 1290, or fewer for datasets of shorter clips).",
-        min=16)] = None,
+    frames: Annotated[
+        int | None,
+        typer.Option(
+            help="Frames per image (default: 1290, or fewer for datasets of shorter clips).", min=16
+        ),
+    ] = None,
     n_mels: Annotated[int, typer.Option(help="Mel bands.", min=8)] = 128,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
@@ -29,8 +32,15 @@ def features(
       percmusic features --device cpu
     """
     cfg = SpectrogramConfig(n_mels=n_mels)
-    summary = api.features(output.store(), dataset, cfg, n_frames=frames, device=device,
-                           reporter=output.RichReporter(), wait_s=OPTIONS.wait)
+    summary = api.features(
+        output.store(),
+        dataset,
+        cfg,
+        n_frames=frames,
+        device=device,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+    )
     table = Table(title=f"features of {summary.dataset}", show_header=False)
     table.add_row("feature set", summary.feature_hash + (" (reused)" if summary.reused else ""))
     table.add_row("tracks", str(summary.n_tracks))

@@ -19,16 +19,24 @@ METHODS = ("auto", "fault-filtered", "random", "file")
 
 
 def filter_split(
-    split: Annotated[str, typer.Option(
-        help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random.")
+    split: Annotated[
+        str,
+        typer.Option(
+            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random."
+        ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 0,
-    ratios: Annotated[str, typer.Option(help="train,valid,test ratios of the random split.")
-                      ] = "0.5,0.2,0.3",
-    file: Annotated[Path | None, typer.Option(
-        help="For --split file: lines '<track> <part>', or a folder of train/valid/test "
-        "*.txt lists.")] = None,
+    ratios: Annotated[
+        str, typer.Option(help="train,valid,test ratios of the random split.")
+    ] = "0.5,0.2,0.3",
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            help="For --split file: lines '<track> <part>', or a folder of train/valid/test "
+            "*.txt lists."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
     """Choose train / valid / test (and excluded) tracks; the last split made is active.
@@ -39,8 +47,9 @@ def filter_split(
 
       percmusic filter --split random --seed 1 --ratios 0.6,0.2,0.2
     """
-    summary = api.split(output.store(), dataset, split, seed=seed, ratios=ratios, file=file,
-                        wait_s=OPTIONS.wait)
+    summary = api.split(
+        output.store(), dataset, split, seed=seed, ratios=ratios, file=file, wait_s=OPTIONS.wait
+    )
     output.emit(summary.to_dict(), as_json, _table(summary))
     for line in summary.notes:
         output.note(f"note: {line}")

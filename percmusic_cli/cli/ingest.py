@@ -17,17 +17,25 @@ if TYPE_CHECKING:
 
 
 def ingest(
-    path: Annotated[Path | None, typer.Argument(
-        help="A GTZAN copy (genres.tar.gz, genres/, Data/genres_original/) or any "
-        "<label>/<audio file> folder.")] = None,
-    dataset: Annotated[str | None, typer.Option(
-        help="Dataset name (default: gtzan for GTZAN layouts, else the folder name).")] = None,
-    synthetic: Annotated[bool, typer.Option(
-        "--synthetic", help="Generate and ingest the embedded 10-class demo dataset.")] = False,
-    clips_per_class: Annotated[int, typer.Option(
-        help="Synthetic clips per class.", min=2)] = 20,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Re-examine files already ingested.")] = False,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A GTZAN copy (genres.tar.gz, genres/, Data/genres_original/) or any "
+            "<label>/<audio file> folder."
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="Dataset name (default: gtzan for GTZAN layouts, else the folder name)."),
+    ] = None,
+    synthetic: Annotated[
+        bool,
+        typer.Option("--synthetic", help="Generate and ingest the embedded 10-class demo dataset."),
+    ] = False,
+    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=2)] = 20,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-examine files already ingested.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
     """Check, describe and record every audio file of a dataset.
@@ -41,13 +49,22 @@ def ingest(
 
       percmusic ingest --synthetic
     """
-    summary = api.ingest(output.store(), path, dataset=dataset, synthetic=synthetic,
-                         force=force, reporter=output.RichReporter(), wait_s=OPTIONS.wait,
-                         clips_per_class=clips_per_class)
+    summary = api.ingest(
+        output.store(),
+        path,
+        dataset=dataset,
+        synthetic=synthetic,
+        force=force,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+        clips_per_class=clips_per_class,
+    )
     output.emit(summary.to_dict(), as_json, _table(summary))
     if summary.failed or summary.problems:
-        output.note(f"{summary.failed} files failed and {len(summary.problems)} other problems "
-                    "were recorded: `percmusic status --errors` lists them")
+        output.note(
+            f"{summary.failed} files failed and {len(summary.problems)} other problems "
+            "were recorded: `percmusic status --errors` lists them"
+        )
 
 
 def _table(s: IngestSummary) -> Table:

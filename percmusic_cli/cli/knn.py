@@ -16,9 +16,13 @@ def knn(
     metric: Annotated[str, typer.Option(help="mse, msssim, nlpd or all.")] = "all",
     k_max: Annotated[int, typer.Option(help="Largest k tried.", min=1)] = 50,
     weights: Annotated[str, typer.Option(help="uniform or distance.")] = "uniform",
-    select_on: Annotated[str, typer.Option(
-        help="valid, or cv (stratified cross-validation on train; automatic when there "
-        "is no usable validation part).")] = "valid",
+    select_on: Annotated[
+        str,
+        typer.Option(
+            help="valid, or cv (stratified cross-validation on train; automatic when there "
+            "is no usable validation part)."
+        ),
+    ] = "valid",
     refit: Annotated[str, typer.Option(help="train, or train+valid.")] = "train",
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=0)] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the CV folds.")] = 0,
@@ -46,11 +50,22 @@ def knn(
         raise typer.BadParameter("choose valid or cv", param_hint="--select-on")
     if refit not in ("train", "train+valid"):
         raise typer.BadParameter("choose train or train+valid", param_hint="--refit")
-    cfg = KnnConfig(k_max=k_max, weights=weights, select_on=select_on, refit=refit,
-                    n_boot=n_boot, seed=seed)
-    rows = api.knn(output.store(), dataset, metric, cfg, DistanceConfig(device=device),
-                   reporter=output.RichReporter(), force=force, wait_s=OPTIONS.wait)
-    output.emit(rows, as_json, runs_table(rows, title="KNN on perceptual distances", width=output.out.width))
+    cfg = KnnConfig(
+        k_max=k_max, weights=weights, select_on=select_on, refit=refit, n_boot=n_boot, seed=seed
+    )
+    rows = api.knn(
+        output.store(),
+        dataset,
+        metric,
+        cfg,
+        DistanceConfig(device=device),
+        reporter=output.RichReporter(),
+        force=force,
+        wait_s=OPTIONS.wait,
+    )
+    output.emit(
+        rows, as_json, runs_table(rows, title="KNN on perceptual distances", width=output.out.width)
+    )
     for note in dict.fromkeys(n for r in rows for n in r["notes"]):
         output.note(f"note: {note}")
 

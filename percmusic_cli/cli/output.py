@@ -7,18 +7,18 @@ import sys
 from typing import Any
 
 from rich.console import Console, RenderableType
-from rich.text import Text
 from rich.progress import (
     BarColumn,
-    ProgressColumn,
-    Task,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli.state import OPTIONS

@@ -12,11 +12,15 @@ from percmusic_cli.cli.state import OPTIONS
 
 
 def reproduce(
-    quick: Annotated[bool, typer.Option(
-        "--quick", help="Small presets: minutes on 2 CPU cores (same as --preset quick).")
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Small presets: minutes on 2 CPU cores (same as --preset quick)."
+        ),
     ] = False,
-    preset: Annotated[str, typer.Option(help="default, quick or gpu (training sizes).")
-                      ] = "default",
+    preset: Annotated[
+        str, typer.Option(help="default, quick or gpu (training sizes).")
+    ] = "default",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of training, bootstrap and controls.")] = 0,
@@ -35,14 +39,20 @@ def reproduce(
     """
     from percmusic_cli.render.study import study_table
 
-    result = api.reproduce(output.store(), dataset, "quick" if quick else preset, device,
-                           reporter=output.RichReporter(), wait_s=OPTIONS.wait, seed=seed)
+    result = api.reproduce(
+        output.store(),
+        dataset,
+        "quick" if quick else preset,
+        device,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+        seed=seed,
+    )
     output.emit(result, as_json, study_table(result))
 
 
 def demo(
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)
-                               ] = 20,
+    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)] = 20,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
@@ -55,8 +65,13 @@ def demo(
     """
     from percmusic_cli.render.study import study_table
 
-    result = api.demo(output.store(), reporter=output.RichReporter(), device=device,
-                      wait_s=OPTIONS.wait, clips_per_class=clips_per_class)
+    result = api.demo(
+        output.store(),
+        reporter=output.RichReporter(),
+        device=device,
+        wait_s=OPTIONS.wait,
+        clips_per_class=clips_per_class,
+    )
     output.emit(result, as_json, study_table(result))
 
 

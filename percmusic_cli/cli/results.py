@@ -13,9 +13,24 @@ from percmusic_cli.cli import output
 
 app = typer.Typer(rich_markup_mode=None)
 
-CSV_KEYS = ("run_id", "kind", "metric", "dataset", "split", "param_name", "param", "selection",
-            "valid_f1", "test_f1", "test_f1_low", "test_f1_high", "accuracy", "f1_macro",
-            "wall_s", "created_at")
+CSV_KEYS = (
+    "run_id",
+    "kind",
+    "metric",
+    "dataset",
+    "split",
+    "param_name",
+    "param",
+    "selection",
+    "valid_f1",
+    "test_f1",
+    "test_f1_low",
+    "test_f1_high",
+    "accuracy",
+    "f1_macro",
+    "wall_s",
+    "created_at",
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -55,8 +70,7 @@ def results(
 @app.command("show")
 def show(
     run: Annotated[str, typer.Argument(help="Run id (or a unique prefix of one).")],
-    plot: Annotated[bool, typer.Option("--plot", help="Draw the F1-vs-k (or C) curve.")
-                    ] = False,
+    plot: Annotated[bool, typer.Option("--plot", help="Draw the F1-vs-k (or C) curve.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """One run: scores with CIs, per-class scores, confusion matrix, provenance.
@@ -73,15 +87,20 @@ def show(
     detail = api.run_detail(output.store(), run)
     result = ClassifierResult.from_dict({**detail["result"], "predictions": []})
     items: list[Any] = [
-        evaluation_table(result, title=f"{detail['run_id']} ({detail['kind']} "
-                         f"{detail['name']}, {detail['dataset']} / {detail['split']})"),
+        evaluation_table(
+            result,
+            title=f"{detail['run_id']} ({detail['kind']} "
+            f"{detail['name']}, {detail['dataset']} / {detail['split']})",
+        ),
         per_class_table(result.evaluation),
         confusion_table(result.evaluation, width=output.out.width),
     ]
     if plot:
         items.append(curve_plot(result.curve, width=min(output.out.width, 100), height=20))
-    items.append(f"provenance: git {detail['git_rev']}, device {detail['device']}, "
-                 f"wall {detail['wall_s']:.1f} s, created {detail['created_at']}")
+    items.append(
+        f"provenance: git {detail['git_rev']}, device {detail['device']}, "
+        f"wall {detail['wall_s']:.1f} s, created {detail['created_at']}"
+    )
     output.emit(detail, as_json, *items)
 
 

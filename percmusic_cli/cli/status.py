@@ -25,8 +25,9 @@ def status(
     if not info["exists"]:
         output.emit(info, as_json, f"store {info['store']} is empty: run `percmusic ingest`")
         return
-    output.emit(info, as_json, *[_dataset_table(ds) for ds in info["datasets"]],
-                _computed(info["computed"]))
+    output.emit(
+        info, as_json, *[_dataset_table(ds) for ds in info["datasets"]], _computed(info["computed"])
+    )
 
 
 def _dataset_table(ds: dict[str, Any]) -> Table:
@@ -39,8 +40,7 @@ def _dataset_table(ds: dict[str, Any]) -> Table:
     for col in ("label", "ok", "train", "valid", "test", "excluded"):
         table.add_column(col, justify="left" if col == "label" else "right")
     for row in ds["labels"]:
-        table.add_row(*(str(row[c]) for c in ("label", "ok", "train", "valid", "test",
-                                              "excluded")))
+        table.add_row(*(str(row[c]) for c in ("label", "ok", "train", "valid", "test", "excluded")))
     for err in ds.get("errors", []):
         table.add_row(f"[red]{err['path']}", err["reason"], "", "", "", "")
     return table

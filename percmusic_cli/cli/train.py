@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,11 +16,16 @@ from percmusic_cli.config import PRESETS, ModelConfig
 
 def train(
     loss: Annotated[str, typer.Option(help="mse, msssim or nlpd.")] = "nlpd",
-    data: Annotated[str, typer.Option(
-        help="noise (i.i.d. uniform noise, the study's setting) or spectrograms (random "
-        "patches of the training split).")] = "noise",
-    preset: Annotated[str, typer.Option(
-        help=f"Starting values: {', '.join(PRESETS)} (options below override them).")
+    data: Annotated[
+        str,
+        typer.Option(
+            help="noise (i.i.d. uniform noise, the study's setting) or spectrograms (random "
+            "patches of the training split)."
+        ),
+    ] = "noise",
+    preset: Annotated[
+        str,
+        typer.Option(help=f"Starting values: {', '.join(PRESETS)} (options below override them)."),
     ] = "default",
     steps: Annotated[int | None, typer.Option(help="Optimiser steps.", min=1)] = None,
     batch: Annotated[int | None, typer.Option(help="Patches per step.", min=1)] = None,
@@ -47,16 +52,33 @@ def train(
     if preset not in PRESETS:
         raise typer.BadParameter(f"choose one of {', '.join(PRESETS)}", param_hint="--preset")
     base_train, base_model = PRESETS[preset]
-    overrides = {"loss": loss, "data": data, "steps": steps, "batch_size": batch,
-                 "patch": patch, "lr": lr, "seed": seed, "device": device}
-    cfg = dataclasses.replace(base_train, **{k: v for k, v in overrides.items()
-                                             if v is not None})
-    model_over = {"hidden_channels": hidden, "latent_channels": latent,
-                  "nonlinearity": nonlinearity}
+    overrides: dict[str, Any] = {
+        "loss": loss,
+        "data": data,
+        "steps": steps,
+        "batch_size": batch,
+        "patch": patch,
+        "lr": lr,
+        "seed": seed,
+        "device": device,
+    }
+    cfg = dataclasses.replace(base_train, **{k: v for k, v in overrides.items() if v is not None})
+    model_over: dict[str, Any] = {
+        "hidden_channels": hidden,
+        "latent_channels": latent,
+        "nonlinearity": nonlinearity,
+    }
     model_cfg: ModelConfig = dataclasses.replace(
-        base_model, **{k: v for k, v in model_over.items() if v is not None})
-    row = api.train(output.store(), cfg, model_cfg, dataset=dataset,
-                    reporter=output.RichReporter(), wait_s=OPTIONS.wait)
+        base_model, **{k: v for k, v in model_over.items() if v is not None}
+    )
+    row = api.train(
+        output.store(),
+        cfg,
+        model_cfg,
+        dataset=dataset,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+    )
     table = Table(title=f"model {row['model_id']}", show_header=False)
     table.add_row("loss / data", f"{row['loss']} / {row['data']}")
     table.add_row("steps", f"{row['steps_done']} / {row['steps_total']}")

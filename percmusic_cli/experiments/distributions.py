@@ -12,8 +12,7 @@ from percmusic_cli.experiments.stats import distance_summary
 DENSITY_POINTS = 64
 
 
-def density(values: np.ndarray, lo: float, hi: float, points: int = DENSITY_POINTS
-            ) -> list[float]:
+def density(values: np.ndarray, lo: float, hi: float, points: int = DENSITY_POINTS) -> list[float]:
     """Gaussian-kernel density on a regular grid (Scott's bandwidth), no SciPy needed."""
     if values.size < 2 or hi <= lo:
         return [0.0] * points
@@ -35,7 +34,7 @@ def summarise(grouped: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     nonempty = [v for v in grouped.values() if v.size]
     lo = float(min(v.min() for v in nonempty)) if nonempty else 0.0
     hi = float(max(v.max() for v in nonempty)) if nonempty else 1.0
-    rows = distance_summary(grouped)
+    rows: list[dict[str, Any]] = [dict(r) for r in distance_summary(grouped)]
     for row in rows:
         values = grouped[str(row["group"])]
         row["density"] = {"lo": lo, "hi": hi, "values": density(values, lo, hi)}

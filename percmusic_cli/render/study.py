@@ -25,7 +25,9 @@ def study_table(result: Mapping[str, Any]) -> Table:
         "the latents of an autoencoder trained on uniform noise with the metric as loss "
         f"(Experiment 2, preset {result['preset']}). Controls: the same LR on pooled raw "
         "spectrograms, and on an untrained autoencoder of the same shape.",
-        box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption_justify="left",
     )
     table.add_column("metric", no_wrap=True)
     table.add_column("KNN", no_wrap=True)

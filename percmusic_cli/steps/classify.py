@@ -50,8 +50,12 @@ def load_encoder(store: Store, ref: str, device: str) -> Encoder:
     ckpt = load_checkpoint(folder, device=device)
     loss = str(ckpt.meta.get("train_config", {}).get("loss", "model"))
     model_key = row["model_id"] if row else str(folder.resolve())
-    return Encoder(loss, f"{model_key}@{ckpt.step}", ckpt.model,
-                   {"model_id": model_key, "step": ckpt.step, "path": str(ckpt.path)})
+    return Encoder(
+        loss,
+        f"{model_key}@{ckpt.step}",
+        ckpt.model,
+        {"model_id": model_key, "step": ckpt.step, "path": str(ckpt.path)},
+    )
 
 
 def raw_encoder() -> Encoder:
@@ -61,13 +65,22 @@ def raw_encoder() -> Encoder:
 
 def untrained_encoder(model_cfg: ModelConfig, seed: int) -> Encoder:
     seed_everything(seed)
-    return Encoder("untrained", f"untrained:{param_hash(model_cfg)}:{seed}",
-                   build_autoencoder(model_cfg), {"model_config": plain(model_cfg),
-                                                  "seed": seed})
+    return Encoder(
+        "untrained",
+        f"untrained:{param_hash(model_cfg)}:{seed}",
+        build_autoencoder(model_cfg),
+        {"model_config": plain(model_cfg), "seed": seed},
+    )
 
 
-def _latents(store: Store, view: SplitView, enc: Encoder, cfg: ClassifyConfig,
-             device: str, reporter: Reporter) -> np.ndarray:
+def _latents(
+    store: Store,
+    view: SplitView,
+    enc: Encoder,
+    cfg: ClassifyConfig,
+    device: str,
+    reporter: Reporter,
+) -> np.ndarray:
     key = param_hash(enc.key, view.feature_hash, cfg.pool)
     with store.connect(read_only=True) as con:
         rec = sm.find_latents(con, key)
@@ -82,14 +95,24 @@ def _latents(store: Store, view: SplitView, enc: Encoder, cfg: ClassifyConfig,
     return latents
 
 
-def classify_with(store: Store, view: SplitView, enc: Encoder, cfg: ClassifyConfig,
-                  reporter: Reporter | None = None, force: bool = False) -> dict[str, Any]:
+def classify_with(
+    store: Store,
+    view: SplitView,
+    enc: Encoder,
+    cfg: ClassifyConfig,
+    reporter: Reporter | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
     reporter = reporter or NullReporter()
     device = resolve_device(cfg.device)
     config = {"classify": plain(cfg), "encoder": enc.meta}
-    key = param_hash("latent", enc.key, {k: v for k, v in config["classify"].items()
-                                         if k not in ("device", "batch_size")},
-                     view.feature_hash, {p: view.ids(p) for p in PARTS})
+    key = param_hash(
+        "latent",
+        enc.key,
+        {k: v for k, v in config["classify"].items() if k not in ("device", "batch_size")},
+        view.feature_hash,
+        {p: view.ids(p) for p in PARTS},
+    )
     found = None if force else runs.existing_run(store, key)
     if found is not None:
         return runs.summary_row(found["run_id"], "latent", enc.name, found["result"], True)
@@ -97,16 +120,35 @@ def classify_with(store: Store, view: SplitView, enc: Encoder, cfg: ClassifyConf
     latents = _latents(store, view, enc, cfg, device, reporter)
     features = {p: latents[view.rows[p]] for p in PARTS if len(view.rows[p])}
     result = logreg_experiment(features, runs.part_labels(view), cfg, class_order=view.classes)
-    run_id = runs.record(store, view, "latent", enc.name, key, config, cfg.seed, device,
-                         time.monotonic() - started, result, ["train"])
-    reporter.log(f"latent {enc.name}: C={result.curve.chosen:g} "
-                 f"test weighted F1 {result.evaluation.f1_weighted:.3f}")
+    run_id = runs.record(
+        store,
+        view,
+        "latent",
+        enc.name,
+        key,
+        config,
+        cfg.seed,
+        device,
+        time.monotonic() - started,
+        result,
+        ["train"],
+    )
+    reporter.log(
+        f"latent {enc.name}: C={result.curve.chosen:g} "
+        f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
+    )
     return runs.summary_row(run_id, "latent", enc.name, result.to_dict(), False)
 
 
-def run_classify(store: Store, view: SplitView, model_ref: str | None, cfg: ClassifyConfig,
-                 controls: bool, reporter: Reporter | None = None, force: bool = False
-                 ) -> list[dict[str, Any]]:
+def run_classify(
+    store: Store,
+    view: SplitView,
+    model_ref: str | None,
+    cfg: ClassifyConfig,
+    controls: bool,
+    reporter: Reporter | None = None,
+    force: bool = False,
+) -> list[dict[str, Any]]:
     device = resolve_device(cfg.device)
     rows = []
     model_cfg = ModelConfig()
@@ -117,6 +159,7 @@ def run_classify(store: Store, view: SplitView, model_ref: str | None, cfg: Clas
         model_cfg = enc.model.cfg
     if controls:
         rows.append(classify_with(store, view, raw_encoder(), cfg, reporter, force))
-        rows.append(classify_with(store, view, untrained_encoder(model_cfg, cfg.seed), cfg,
-                                  reporter, force))
+        rows.append(
+            classify_with(store, view, untrained_encoder(model_cfg, cfg.seed), cfg, reporter, force)
+        )
     return rows

@@ -36,16 +36,18 @@ def metric_list(metric: str) -> list[str]:
 class DistanceBlocks:
     """Gets (computing when needed) distance blocks of one view under one configuration."""
 
-    def __init__(self, store: Store, view: SplitView, cfg: DistanceConfig,
-                 reporter: Reporter | None = None) -> None:
+    def __init__(
+        self, store: Store, view: SplitView, cfg: DistanceConfig, reporter: Reporter | None = None
+    ) -> None:
         self.store, self.view, self.cfg = store, view, cfg
         self.reporter = reporter or NullReporter()
         self._images: np.ndarray | None = None
         self.log: list[dict[str, Any]] = []
 
     def key(self, rows: str, cols: str) -> str:
-        return param_hash(self.cfg.key_fields(), self.view.feature_hash,
-                          self.view.ids(rows), self.view.ids(cols))
+        return param_hash(
+            self.cfg.key_fields(), self.view.feature_hash, self.view.ids(rows), self.view.ids(cols)
+        )
 
     def _stored(self, rows: str, cols: str) -> np.ndarray | None:
         with self.store.connect(read_only=True) as con:
@@ -74,13 +76,20 @@ class DistanceBlocks:
         self.log.append(self._entry(rows, cols, matrix.shape, False, started))
         return matrix
 
-    def _entry(self, rows: str, cols: str, shape: tuple[int, ...], reused: bool,
-               started: float) -> dict[str, Any]:
+    def _entry(
+        self, rows: str, cols: str, shape: tuple[int, ...], reused: bool, started: float
+    ) -> dict[str, Any]:
         wall = time.monotonic() - started
         pairs = shape[0] * shape[1] if rows != cols else shape[0] * (shape[0] - 1) // 2
-        return {"metric": self.cfg.metric, "block": f"{rows} x {cols}", "n_rows": shape[0],
-                "n_cols": shape[1], "reused": reused, "wall_s": round(wall, 3),
-                "pairs_per_s": None if reused or wall == 0 else round(pairs / wall, 1)}
+        return {
+            "metric": self.cfg.metric,
+            "block": f"{rows} x {cols}",
+            "n_rows": shape[0],
+            "n_cols": shape[1],
+            "reused": reused,
+            "wall_s": round(wall, 3),
+            "pairs_per_s": None if reused or wall == 0 else round(pairs / wall, 1),
+        }
 
     def _compute(self, rows: str, cols: str) -> np.ndarray:
         if self._images is None:
@@ -89,23 +98,41 @@ class DistanceBlocks:
         set_threads(self.cfg.threads)
         started = time.monotonic()
         key = self.key(rows, cols)
-        ds = sd.DistanceSet(key, self.cfg.metric, self.view.feature_hash, rows, cols,
-                            {"key": plain(self.cfg.key_fields()), "tile": self.cfg.tile},
-                            len(self.view.rows[rows]), len(self.view.rows[cols]),
-                            f"arrays/dist-{self.cfg.metric}-{key}.npy")
+        ds = sd.DistanceSet(
+            key,
+            self.cfg.metric,
+            self.view.feature_hash,
+            rows,
+            cols,
+            {"key": plain(self.cfg.key_fields()), "tile": self.cfg.tile},
+            len(self.view.rows[rows]),
+            len(self.view.rows[cols]),
+            f"arrays/dist-{self.cfg.metric}-{key}.npy",
+        )
         engine = PairwiseEngine(self.cfg, device=device)
         images = self._images
         row_images = images[self.view.rows[rows]]
         col_images = None if rows == cols else images[self.view.rows[cols]]
-        matrix = compute_matrix(engine, row_images, col_images, self.cfg.tile,
-                                sd.StoreTileSink(self.store, ds.array_path), self.reporter)
+        matrix = compute_matrix(
+            engine,
+            row_images,
+            col_images,
+            self.cfg.tile,
+            sd.StoreTileSink(self.store, ds.array_path),
+            self.reporter,
+        )
         sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
         return matrix
 
 
-def compute_distances(store: Store, view: SplitView, metrics: list[str], pairs: str,
-                      base: DistanceConfig, reporter: Reporter | None = None
-                      ) -> list[dict[str, Any]]:
+def compute_distances(
+    store: Store,
+    view: SplitView,
+    metrics: list[str],
+    pairs: str,
+    base: DistanceConfig,
+    reporter: Reporter | None = None,
+) -> list[dict[str, Any]]:
     if pairs not in ("split", "all"):
         raise UsageError(f"--pairs {pairs!r}: choose split or all")
     wanted = SPLIT_BLOCKS if pairs == "split" else (("all", "all"),)
@@ -119,8 +146,13 @@ def compute_distances(store: Store, view: SplitView, metrics: list[str], pairs: 
     return log
 
 
-def distance_stats(store: Store, view: SplitView, metrics: list[str], base: DistanceConfig,
-                   reporter: Reporter | None = None) -> list[dict[str, Any]]:
+def distance_stats(
+    store: Store,
+    view: SplitView,
+    metrics: list[str],
+    base: DistanceConfig,
+    reporter: Reporter | None = None,
+) -> list[dict[str, Any]]:
     """Fig. 1 statistics from the all x all matrix of each metric (computed if missing)."""
     from percmusic_cli.experiments.distributions import summarise
     from percmusic_cli.experiments.stats import distance_groups

@@ -58,8 +58,12 @@ def feature_key(cfg: SpectrogramConfig, rows: list[t.TrackRow]) -> str:
 
 
 def compute_features(
-    store: Store, dataset: str, cfg: SpectrogramConfig | None = None, n_frames: int | None = None,
-    device: str = "auto", reporter: Reporter | None = None,
+    store: Store,
+    dataset: str,
+    cfg: SpectrogramConfig | None = None,
+    n_frames: int | None = None,
+    device: str = "auto",
+    reporter: Reporter | None = None,
 ) -> FeatureSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
@@ -97,21 +101,38 @@ def compute_features(
     return _summary(dataset, fs, reused=False, started=started)
 
 
-def _chunk_images(chunk: list[t.TrackRow], cfg: SpectrogramConfig, logmel: LogMel,
-                  pool: ThreadPoolExecutor) -> tuple[np.ndarray, np.ndarray]:
+def _chunk_images(
+    chunk: list[t.TrackRow], cfg: SpectrogramConfig, logmel: LogMel, pool: ThreadPoolExecutor
+) -> tuple[np.ndarray, np.ndarray]:
     clips = list(pool.map(lambda r: decode(Path(r.path), cfg.sample_rate).samples, chunk))
     images, padded = logmel(clips)
     return images.astype(np.float32), padded.astype(bool)
 
 
-def _assemble(store: Store, dataset: str, cfg: SpectrogramConfig, key: str, rel: str,
-              rows: list[t.TrackRow], n_chunks: int) -> t.FeatureSet:
+def _assemble(
+    store: Store,
+    dataset: str,
+    cfg: SpectrogramConfig,
+    key: str,
+    rel: str,
+    rows: list[t.TrackRow],
+    n_chunks: int,
+) -> t.FeatureSet:
     parts = [a.read_part(store.root, rel, f"chunk-{n:05d}") for n in range(n_chunks)]
     images = np.concatenate([p["images"] for p in parts])
     padded = np.concatenate([p["padded"] for p in parts])
     rec = a.write_array(store.root, rel, images, kind="features")
-    fs = t.FeatureSet(key, dataset, asdict(cfg), len(rows), cfg.n_mels, cfg.n_frames, rel,
-                      [r.track_id for r in rows], [bool(p) for p in padded])
+    fs = t.FeatureSet(
+        key,
+        dataset,
+        asdict(cfg),
+        len(rows),
+        cfg.n_mels,
+        cfg.n_frames,
+        rel,
+        [r.track_id for r in rows],
+        [bool(p) for p in padded],
+    )
     with store.connect() as con:
         t.save_feature_set(con, fs, rec)
     a.remove_parts(store.root, rel)
@@ -119,9 +140,17 @@ def _assemble(store: Store, dataset: str, cfg: SpectrogramConfig, key: str, rel:
 
 
 def _summary(dataset: str, fs: t.FeatureSet, reused: bool, started: float) -> FeatureSummary:
-    return FeatureSummary(dataset, fs.feature_hash, fs.n_tracks, fs.n_mels, fs.n_frames,
-                          sum(fs.padded), reused, fs.array_path,
-                          round(time.monotonic() - started, 3))
+    return FeatureSummary(
+        dataset,
+        fs.feature_hash,
+        fs.n_tracks,
+        fs.n_mels,
+        fs.n_frames,
+        sum(fs.padded),
+        reused,
+        fs.array_path,
+        round(time.monotonic() - started, 3),
+    )
 
 
 def load_features(store: Store, feature_hash: str) -> tuple[t.FeatureSet, np.ndarray]:

@@ -63,23 +63,49 @@ def _md5(path: Path) -> str:
 def _examine(dataset: str, kind: str, src: SourceFile, sample_rate: int) -> t.TrackRow:
     """Describe one file; never raises for a bad file."""
     base: dict[str, Any] = {
-        "dataset": dataset, "track_id": src.track_id, "label": src.label,
-        "rel_path": src.rel_path, "path": str(src.path),
+        "dataset": dataset,
+        "track_id": src.track_id,
+        "label": src.label,
+        "rel_path": src.rel_path,
+        "path": str(src.path),
     }
     try:
         md5 = _md5(src.path)
     except OSError as exc:
-        return t.TrackRow(**base, md5=None, md5_status=None, duration_s=None, sample_rate=None,
-                          channels=None, status="error", error=f"unreadable: {exc.strerror}")
+        return t.TrackRow(
+            **base,
+            md5=None,
+            md5_status=None,
+            duration_s=None,
+            sample_rate=None,
+            channels=None,
+            status="error",
+            error=f"unreadable: {exc.strerror}",
+        )
     md5_status = gtzan.md5_status(src.rel_path, md5) if kind == "gtzan" else None
     try:
         audio = decode(src.path, target_sr=sample_rate)
     except DecodeError as exc:
-        return t.TrackRow(**base, md5=md5, md5_status=md5_status, duration_s=None,
-                          sample_rate=None, channels=None, status="error", error=str(exc))
-    return t.TrackRow(**base, md5=md5, md5_status=md5_status, duration_s=audio.duration_s,
-                      sample_rate=audio.orig_sr, channels=audio.channels, status="ok",
-                      error=None)
+        return t.TrackRow(
+            **base,
+            md5=md5,
+            md5_status=md5_status,
+            duration_s=None,
+            sample_rate=None,
+            channels=None,
+            status="error",
+            error=str(exc),
+        )
+    return t.TrackRow(
+        **base,
+        md5=md5,
+        md5_status=md5_status,
+        duration_s=audio.duration_s,
+        sample_rate=audio.orig_sr,
+        channels=audio.channels,
+        status="ok",
+        error=None,
+    )
 
 
 def _chunks(rows: Iterator[t.TrackRow]) -> Iterator[list[t.TrackRow]]:
@@ -109,11 +135,17 @@ def _source_root(store: Store, path: Path, dataset: str | None) -> tuple[Path, l
     return path, []
 
 
-def prepare_synthetic(store: Store, reporter: Reporter, clips_per_class: int = 20,
-                      seconds: float = 10.0, seed: int = 0) -> Path:
+def prepare_synthetic(
+    store: Store,
+    reporter: Reporter,
+    clips_per_class: int = 20,
+    seconds: float = 10.0,
+    seed: int = 0,
+) -> Path:
     target = store.sources_dir / "synthetic"
-    synthetic.write_dataset(target, clips_per_class=clips_per_class, seconds=seconds,
-                            seed=seed, reporter=reporter)
+    synthetic.write_dataset(
+        target, clips_per_class=clips_per_class, seconds=seconds, seed=seed, reporter=reporter
+    )
     return target
 
 
@@ -149,13 +181,22 @@ def ingest(
     _summarise(store, summary)
     summary.wall_s = round(time.monotonic() - started, 3)
     if summary.ok == 0:
-        raise DataError(f"{path}: nothing usable was ingested ({summary.failed} files failed, "
-                        f"{len(problems)} problems); see `percmusic status --errors`")
+        raise DataError(
+            f"{path}: nothing usable was ingested ({summary.failed} files failed, "
+            f"{len(problems)} problems); see `percmusic status --errors`"
+        )
     return summary
 
 
-def _run(store: Store, name: str, kind: str, todo: list[SourceFile], reporter: Reporter,
-         workers: int, spectrogram: SpectrogramConfig) -> None:
+def _run(
+    store: Store,
+    name: str,
+    kind: str,
+    todo: list[SourceFile],
+    reporter: Reporter,
+    workers: int,
+    spectrogram: SpectrogramConfig,
+) -> None:
     task = reporter.task(f"ingest {name}", total=len(todo), unit="files")
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -173,8 +214,9 @@ def _summarise(store: Store, summary: IngestSummary) -> None:
         rows = t.tracks(con, summary.dataset)
     summary.ok = sum(r.status == "ok" for r in rows)
     summary.failed = sum(r.status != "ok" for r in rows)
-    summary.failures = [{"path": r.path, "reason": r.error or "error"}
-                        for r in rows if r.status != "ok"]
+    summary.failures = [
+        {"path": r.path, "reason": r.error or "error"} for r in rows if r.status != "ok"
+    ]
     counts: dict[str, int] = {}
     for r in rows:
         if r.md5_status:

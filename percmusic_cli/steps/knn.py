@@ -17,29 +17,51 @@ from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 
 
-def run_knn(store: Store, view: SplitView, metrics: list[str], cfg: KnnConfig,
-            dist: DistanceConfig, reporter: Reporter | None = None, force: bool = False
-            ) -> list[dict[str, Any]]:
+def run_knn(
+    store: Store,
+    view: SplitView,
+    metrics: list[str],
+    cfg: KnnConfig,
+    dist: DistanceConfig,
+    reporter: Reporter | None = None,
+    force: bool = False,
+) -> list[dict[str, Any]]:
     reporter = reporter or NullReporter()
     rows = []
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
-        key = param_hash("knn", cfg, dcfg.key_fields(), view.feature_hash,
-                         {p: view.ids(p) for p in ("train", "valid", "test")})
+        key = param_hash(
+            "knn",
+            cfg,
+            dcfg.key_fields(),
+            view.feature_hash,
+            {p: view.ids(p) for p in ("train", "valid", "test")},
+        )
         found = None if force else runs.existing_run(store, key)
         if found is not None:
             rows.append(runs.summary_row(found["run_id"], "knn", metric, found["result"], True))
             continue
         started = time.monotonic()
         blocks = DistanceBlocks(store, view, dcfg, reporter)
-        result = knn_experiment(blocks.get, runs.part_labels(view), cfg,
-                                class_order=view.classes)
+        result = knn_experiment(blocks.get, runs.part_labels(view), cfg, class_order=view.classes)
         fit = ["train", "valid"] if cfg.refit == "train+valid" else ["train"]
         config = {"knn": plain(cfg), "distance": plain(dcfg.key_fields())}
-        run_id = runs.record(store, view, "knn", metric, key, config, cfg.seed,
-                             resolve_device(dcfg.device), time.monotonic() - started, result,
-                             fit)
+        run_id = runs.record(
+            store,
+            view,
+            "knn",
+            metric,
+            key,
+            config,
+            cfg.seed,
+            resolve_device(dcfg.device),
+            time.monotonic() - started,
+            result,
+            fit,
+        )
         rows.append(runs.summary_row(run_id, "knn", metric, result.to_dict(), False))
-        reporter.log(f"knn {metric}: k={int(result.curve.chosen)} "
-                     f"test weighted F1 {result.evaluation.f1_weighted:.3f}")
+        reporter.log(
+            f"knn {metric}: k={int(result.curve.chosen)} "
+            f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
+        )
     return rows

@@ -16,9 +16,9 @@ from percmusic_cli.config import (
     DistanceConfig,
     KnnConfig,
 )
+from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.devices import resolve_device
 from percmusic_cli.steps.classify import (
     classify_with,
     load_encoder,
@@ -33,14 +33,21 @@ from percmusic_cli.store import Store
 LABELS = {"mse": "MSE", "msssim": "1 - MS-SSIM", "nlpd": "NLPD"}
 
 
-def reproduce(store: Store, view: SplitView, preset: str = "default", device: str = "auto",
-              reporter: Reporter | None = None, seed: int = 0) -> dict[str, Any]:
+def reproduce(
+    store: Store,
+    view: SplitView,
+    preset: str = "default",
+    device: str = "auto",
+    reporter: Reporter | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     if preset not in PRESETS:
         raise UsageError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     reporter = reporter or NullReporter()
     train_base, model_cfg = PRESETS[preset]
-    knn_rows = run_knn(store, view, list(METRICS), KnnConfig(seed=seed),
-                       DistanceConfig(device=device), reporter)
+    knn_rows = run_knn(
+        store, view, list(METRICS), KnnConfig(seed=seed), DistanceConfig(device=device), reporter
+    )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
     for metric, knn_row in zip(METRICS, knn_rows, strict=True):
@@ -49,9 +56,21 @@ def reproduce(store: Store, view: SplitView, preset: str = "default", device: st
         model = train_model(store, cfg, model_cfg, view, reporter)
         enc = load_encoder(store, model["model_id"], resolve_device(device))
         latent = classify_with(store, view, enc, ccfg, reporter)
-        rows.append({"metric": metric, "label": LABELS[metric], "knn": knn_row,
-                     "latent": latent, "model_id": model["model_id"]})
+        rows.append(
+            {
+                "metric": metric,
+                "label": LABELS[metric],
+                "knn": knn_row,
+                "latent": latent,
+                "model_id": model["model_id"],
+            }
+        )
     raw = classify_with(store, view, raw_encoder(), ccfg, reporter)
     untrained = classify_with(store, view, untrained_encoder(model_cfg, seed), ccfg, reporter)
-    return {"dataset": view.dataset, "split": view.split, "preset": preset, "rows": rows,
-            "controls": [raw, untrained]}
+    return {
+        "dataset": view.dataset,
+        "split": view.split,
+        "preset": preset,
+        "rows": rows,
+        "controls": [raw, untrained],
+    }

@@ -47,8 +47,9 @@ def parse_ratios(text: str) -> tuple[float, float, float]:
     return values[0] / total, values[1] / total, values[2] / total
 
 
-def stratified(labels: dict[str, str], ratios: tuple[float, float, float],
-               seed: int) -> dict[str, str]:
+def stratified(
+    labels: dict[str, str], ratios: tuple[float, float, float], seed: int
+) -> dict[str, str]:
     """Per label: shuffle (seeded), then cut by ratios, rounding by largest remainder."""
     rng = numpy_rng(seed)
     by_label: dict[str, list[str]] = defaultdict(list)
@@ -78,8 +79,10 @@ def _largest_remainder(n: int, ratios: tuple[float, float, float]) -> list[int]:
 
 def _fault_filtered(kind: str, ok_ids: set[str]) -> tuple[dict[str, str], list[str]]:
     if kind != "gtzan":
-        raise UsageError("the fault-filtered split needs a GTZAN dataset; "
-                         "use --split random (or file) for other datasets")
+        raise UsageError(
+            "the fault-filtered split needs a GTZAN dataset; "
+            "use --split random (or file) for other datasets"
+        )
     reference = gtzan.fault_filtered_split()
     members = {tid: reference.get(tid, "excluded") for tid in ok_ids}
     missing = sorted(set(reference) - ok_ids)
@@ -92,8 +95,9 @@ def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[
     if path.is_dir():
         for part in PARTS:
             for f in sorted(path.glob(f"{part}*.txt")):
-                pairs += [(line.strip(), part) for line in f.read_text().splitlines()
-                          if line.strip()]
+                pairs += [
+                    (line.strip(), part) for line in f.read_text().splitlines() if line.strip()
+                ]
     elif path.is_file():
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if not line.strip() or line.startswith("#"):
@@ -114,8 +118,14 @@ def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[
     return members
 
 
-def make_split(store: Store, dataset: str, method: str, seed: int = 0,
-               ratios: str = "0.5,0.2,0.3", file: Path | None = None) -> SplitSummary:
+def make_split(
+    store: Store,
+    dataset: str,
+    method: str,
+    seed: int = 0,
+    ratios: str = "0.5,0.2,0.3",
+    file: Path | None = None,
+) -> SplitSummary:
     if method not in METHODS:
         raise UsageError(f"unknown split {method!r}: choose one of {', '.join(METHODS)}")
     with store.connect(read_only=True) as con:
@@ -144,8 +154,9 @@ def make_split(store: Store, dataset: str, method: str, seed: int = 0,
         name = f"file-{file.stem}"
     with store.connect() as con:
         t.save_split(con, dataset, name, params, members)
-    return SplitSummary(dataset, name, method, _counts(members, labels), missing,
-                        _notes(missing, members))
+    return SplitSummary(
+        dataset, name, method, _counts(members, labels), missing, _notes(missing, members)
+    )
 
 
 def _counts(members: dict[str, str], labels: dict[str, str]) -> dict[str, dict[str, int]]:
@@ -159,8 +170,10 @@ def _counts(members: dict[str, str], labels: dict[str, str]) -> dict[str, dict[s
 def _notes(missing: list[str], members: dict[str, str]) -> list[str]:
     notes = []
     if missing:
-        notes.append(f"{len(missing)} tracks of the fault-filtered split are missing or failed "
-                     f"to decode: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+        notes.append(
+            f"{len(missing)} tracks of the fault-filtered split are missing or failed "
+            f"to decode: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}"
+        )
     for part in PARTS:
         if part not in members.values():
             notes.append(f"the {part} part is empty")

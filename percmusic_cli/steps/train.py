@@ -29,9 +29,13 @@ def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None)
     return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash)[:8]}"
 
 
-def train_model(store: Store, cfg: TrainConfig, model_cfg: ModelConfig,
-                view: SplitView | None = None, reporter: Reporter | None = None,
-                ) -> dict[str, Any]:
+def train_model(
+    store: Store,
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    view: SplitView | None = None,
+    reporter: Reporter | None = None,
+) -> dict[str, Any]:
     reporter = reporter or NullReporter()
     if cfg.data == "spectrograms" and view is None:
         raise UsageError("--data spectrograms needs an ingested, filtered dataset with features")
@@ -44,20 +48,35 @@ def train_model(store: Store, cfg: TrainConfig, model_cfg: ModelConfig,
     device = resolve_device(cfg.device)
     rel_dir = str(Path("checkpoints") / mid)
     with store.connect() as con:
-        sm.upsert_model(con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None,
-                        feature_hash)
+        sm.upsert_model(
+            con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
+        )
     images = None
     if cfg.data == "spectrograms" and view is not None:
         images = view.images(store)[view.rows["train"]]
     result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
-        sm.upsert_model(con, mid, cfg, model_cfg, rel_dir, result.steps, "done", device,
-                        round(result.wall_s, 3), feature_hash)
+        sm.upsert_model(
+            con,
+            mid,
+            cfg,
+            model_cfg,
+            rel_dir,
+            result.steps,
+            "done",
+            device,
+            round(result.wall_s, 3),
+            feature_hash,
+        )
         row = sm.get_model(con, mid)
     assert row is not None
-    return {**row, "reused": False, "resumed_from": result.resumed_from,
-            "final_loss": result.loss_history[-1][1] if result.loss_history else None}
+    return {
+        **row,
+        "reused": False,
+        "resumed_from": result.resumed_from,
+        "final_loss": result.loss_history[-1][1] if result.loss_history else None,
+    }
 
 
 def find_model(store: Store, ref: str) -> dict[str, Any] | None:

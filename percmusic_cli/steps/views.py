@@ -53,10 +53,12 @@ def split_view(store: Store, dataset: str, feature_hash: str | None = None) -> S
     view = SplitView(dataset, name, key, fs.track_ids, [labels[i] for i in fs.track_ids])
     for part in PARTS:
         view.rows[part] = np.array(
-            [i for i, tid in enumerate(fs.track_ids) if members.get(tid) == part], dtype=np.int64)
+            [i for i, tid in enumerate(fs.track_ids) if members.get(tid) == part], dtype=np.int64
+        )
     view.rows["all"] = np.array(
         [i for i, tid in enumerate(fs.track_ids) if members.get(tid, "excluded") != "excluded"],
-        dtype=np.int64)
+        dtype=np.int64,
+    )
     if len(view.rows["train"]) == 0 or len(view.rows["test"]) == 0:
         raise DataError(f"split {name!r} of {dataset!r} has an empty train or test part")
     return view

@@ -47,11 +47,14 @@ class StoreTileSink:
 def find(con: t.Con, dist_hash: str) -> DistanceSet | None:
     row = con.execute(
         "SELECT dist_hash, metric, feature_hash, rows_part, cols_part, config, n_rows, n_cols, "
-        "array_path FROM distance_sets WHERE dist_hash = ?", [dist_hash]).fetchone()
+        "array_path FROM distance_sets WHERE dist_hash = ?",
+        [dist_hash],
+    ).fetchone()
     if not row:
         return None
-    return DistanceSet(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6],
-                       row[7], row[8])
+    return DistanceSet(
+        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7], row[8]
+    )
 
 
 def save(store: Store, ds: DistanceSet, matrix: np.ndarray, device: str, wall_s: float) -> None:
@@ -64,9 +67,20 @@ def save(store: Store, ds: DistanceSet, matrix: np.ndarray, device: str, wall_s:
             "INSERT OR REPLACE INTO distance_sets (dist_hash, metric, feature_hash, rows_part, "
             "cols_part, config, n_rows, n_cols, array_path, device, wall_s) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [ds.dist_hash, ds.metric, ds.feature_hash, ds.rows_part, ds.cols_part,
-             json.dumps(ds.config, sort_keys=True), ds.n_rows, ds.n_cols, ds.array_path,
-             device, wall_s])
+            [
+                ds.dist_hash,
+                ds.metric,
+                ds.feature_hash,
+                ds.rows_part,
+                ds.cols_part,
+                json.dumps(ds.config, sort_keys=True),
+                ds.n_rows,
+                ds.n_cols,
+                ds.array_path,
+                device,
+                wall_s,
+            ],
+        )
         con.execute("COMMIT")
     a.remove_parts(store.root, ds.array_path)
 
@@ -87,27 +101,50 @@ def save_stats(store: Store, dist_hash: str, metric: str, stats: list[dict[str, 
         con.execute("DELETE FROM distance_stats WHERE dist_hash = ?", [dist_hash])
         con.executemany(
             "INSERT INTO distance_stats VALUES (?, ?, ?, ?, ?, ?)",
-            [[dist_hash, metric, s["group"], s["n"], json.dumps(
-                {k: v for k, v in s.items() if k not in ("group", "n", "density")}),
-              json.dumps(s["density"])] for s in stats])
+            [
+                [
+                    dist_hash,
+                    metric,
+                    s["group"],
+                    s["n"],
+                    json.dumps({k: v for k, v in s.items() if k not in ("group", "n", "density")}),
+                    json.dumps(s["density"]),
+                ]
+                for s in stats
+            ],
+        )
         con.execute("COMMIT")
 
 
 def load_stats(con: t.Con, metric: str | None = None) -> list[dict[str, Any]]:
     where = "WHERE metric = ?" if metric else ""
-    rows = t.query(con, f"SELECT dist_hash, metric, grp, n, quantiles, density FROM "
-                   f"distance_stats {where} ORDER BY metric, grp = 'all', grp",
-                   [metric] if metric else [])
+    rows = t.query(
+        con,
+        f"SELECT dist_hash, metric, grp, n, quantiles, density FROM "
+        f"distance_stats {where} ORDER BY metric, grp = 'all', grp",
+        [metric] if metric else [],
+    )
     out = []
     for r in rows:
-        out.append({"dist_hash": r["dist_hash"], "metric": r["metric"], "group": r["grp"],
-                    "n": r["n"], **json.loads(r["quantiles"]),
-                    "density": json.loads(r["density"])})
+        out.append(
+            {
+                "dist_hash": r["dist_hash"],
+                "metric": r["metric"],
+                "group": r["grp"],
+                "n": r["n"],
+                **json.loads(r["quantiles"]),
+                "density": json.loads(r["density"]),
+            }
+        )
     return out
 
 
 def summaries(con: t.Con, feature_hash: str | None = None) -> list[dict[str, Any]]:
     where = "WHERE feature_hash = ?" if feature_hash else ""
-    return t.query(con, f"SELECT dist_hash, metric, rows_part, cols_part, n_rows, n_cols, "
-                   f"device, wall_s, created_at::VARCHAR AS created_at FROM distance_sets "
-                   f"{where} ORDER BY created_at", [feature_hash] if feature_hash else [])
+    return t.query(
+        con,
+        f"SELECT dist_hash, metric, rows_part, cols_part, n_rows, n_cols, "
+        f"device, wall_s, created_at::VARCHAR AS created_at FROM distance_sets "
+        f"{where} ORDER BY created_at",
+        [feature_hash] if feature_hash else [],
+    )

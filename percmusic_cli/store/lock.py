@@ -21,8 +21,9 @@ class WriterLock:
     def __init__(self, root: Path, wait_s: float = 0.0, command: str = "") -> None:
         self.path = root / LOCK_NAME
         self.wait_s = wait_s
-        self.command = command or " ".join(Path(a).name if i == 0 else a for i, a in
-                                           enumerate(sys.argv[:3]))
+        self.command = command or " ".join(
+            Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3])
+        )
         self._fd: int | None = None
 
     def _holder(self) -> str:

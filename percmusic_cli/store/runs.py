@@ -30,15 +30,20 @@ class RunRecord:
     wall_s: float
 
 
-def save_run(store: Store, run: RunRecord, result: dict[str, Any], test_ids: list[str],
-             fit_ids: list[str]) -> None:
+def save_run(
+    store: Store, run: RunRecord, result: dict[str, Any], test_ids: list[str], fit_ids: list[str]
+) -> None:
     """One transaction: the run, its metrics, its predictions (with track ids) and curve."""
     ev = result["evaluation"]
     preds = result["predictions"]
     summary = {k: v for k, v in result.items() if k != "predictions"}
     metrics = [
-        ("f1_weighted", ev["f1_weighted"], ev["f1_weighted_ci"]["low"],
-         ev["f1_weighted_ci"]["high"]),
+        (
+            "f1_weighted",
+            ev["f1_weighted"],
+            ev["f1_weighted_ci"]["low"],
+            ev["f1_weighted_ci"]["high"],
+        ),
         ("accuracy", ev["accuracy"], ev["accuracy_ci"]["low"], ev["accuracy_ci"]["high"]),
         ("f1_macro", ev["f1_macro"], None, None),
         ("valid_f1", result.get("valid_f1"), None, None),
@@ -52,34 +57,63 @@ def save_run(store: Store, run: RunRecord, result: dict[str, Any], test_ids: lis
             "INSERT INTO runs (run_id, kind, name, dataset, split, feature_hash, input_key, "
             "config, seed, git_rev, versions, device, wall_s, result) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [run.run_id, run.kind, run.name, run.dataset, run.split, run.feature_hash,
-             run.input_key, json.dumps(run.config, sort_keys=True), run.seed, run.git_rev,
-             json.dumps(run.versions, sort_keys=True), run.device, run.wall_s,
-             json.dumps(summary)])
-        con.executemany("INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?)",
-                        [[run.run_id, *m] for m in metrics])
+            [
+                run.run_id,
+                run.kind,
+                run.name,
+                run.dataset,
+                run.split,
+                run.feature_hash,
+                run.input_key,
+                json.dumps(run.config, sort_keys=True),
+                run.seed,
+                run.git_rev,
+                json.dumps(run.versions, sort_keys=True),
+                run.device,
+                run.wall_s,
+                json.dumps(summary),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?)", [[run.run_id, *m] for m in metrics]
+        )
         con.executemany(
             "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)",
-            [[run.run_id, test_ids[p["index"]], p["true"], p["pred"],
-              None if p["neighbours"] is None else json.dumps(
-                  [fit_ids[i] for i in p["neighbours"]]),
-              None if p["distances"] is None else json.dumps(p["distances"])] for p in preds])
+            [
+                [
+                    run.run_id,
+                    test_ids[p["index"]],
+                    p["true"],
+                    p["pred"],
+                    None
+                    if p["neighbours"] is None
+                    else json.dumps([fit_ids[i] for i in p["neighbours"]]),
+                    None if p["distances"] is None else json.dumps(p["distances"]),
+                ]
+                for p in preds
+            ],
+        )
         curve = result["curve"]
         con.executemany(
             "INSERT INTO curves VALUES (?, ?, ?, ?, ?)",
-            [[run.run_id, curve["param"], x, s, x == curve["chosen"]]
-             for x, s in zip(curve["values"], curve["scores"], strict=True)])
+            [
+                [run.run_id, curve["param"], x, s, x == curve["chosen"]]
+                for x, s in zip(curve["values"], curve["scores"], strict=True)
+            ],
+        )
         con.execute("COMMIT")
 
 
 def find_by_input(con: t.Con, input_key: str) -> str | None:
-    row = con.execute("SELECT run_id FROM runs WHERE input_key = ? ORDER BY created_at DESC "
-                      "LIMIT 1", [input_key]).fetchone()
+    row = con.execute(
+        "SELECT run_id FROM runs WHERE input_key = ? ORDER BY created_at DESC LIMIT 1", [input_key]
+    ).fetchone()
     return str(row[0]) if row else None
 
 
-def list_runs(con: t.Con, kind: str | None = None, name: str | None = None,
-              dataset: str | None = None) -> list[dict[str, Any]]:
+def list_runs(
+    con: t.Con, kind: str | None = None, name: str | None = None, dataset: str | None = None
+) -> list[dict[str, Any]]:
     """One row per run with its headline numbers, newest last."""
     where, params = [], []
     for col, value in (("r.kind", kind), ("r.name", name), ("r.dataset", dataset)):
@@ -107,17 +141,23 @@ def list_runs(con: t.Con, kind: str | None = None, name: str | None = None,
 
 
 def get_run(con: t.Con, run_id: str) -> dict[str, Any] | None:
-    rows = t.query(con, "SELECT * EXCLUDE (created_at), created_at::VARCHAR AS created_at "
-                   "FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id",
-                   [run_id, run_id + "%"])
+    rows = t.query(
+        con,
+        "SELECT * EXCLUDE (created_at), created_at::VARCHAR AS created_at "
+        "FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id",
+        [run_id, run_id + "%"],
+    )
     if not rows:
         return None
     run = rows[0]
     for key in ("config", "versions", "result"):
         run[key] = json.loads(run[key]) if run[key] else None
     run["predictions"] = t.query(
-        con, "SELECT track_id, true_label, pred_label, neighbours, distances FROM predictions "
-        "WHERE run_id = ? ORDER BY track_id", [run["run_id"]])
+        con,
+        "SELECT track_id, true_label, pred_label, neighbours, distances FROM predictions "
+        "WHERE run_id = ? ORDER BY track_id",
+        [run["run_id"]],
+    )
     for p in run["predictions"]:
         p["neighbours"] = json.loads(p["neighbours"]) if p["neighbours"] else None
         p["distances"] = json.loads(p["distances"]) if p["distances"] else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from percmusic_cli.store.db import Store
 from percmusic_cli.store import tables as t
+from percmusic_cli.store.db import Store
 
 
 def store_status(store: Store, with_errors: bool = False) -> dict[str, Any]:
@@ -25,27 +25,38 @@ def store_status(store: Store, with_errors: bool = False) -> dict[str, Any]:
 def _describe(con: t.Con, ds: dict[str, Any], with_errors: bool) -> None:
     name = ds["name"]
     ds["tracks"] = t.query(
-        con, "SELECT status, count(*) AS n FROM tracks WHERE dataset = ? GROUP BY status "
-        "ORDER BY status", [name])
+        con,
+        "SELECT status, count(*) AS n FROM tracks WHERE dataset = ? GROUP BY status "
+        "ORDER BY status",
+        [name],
+    )
     ds["md5"] = t.query(
-        con, "SELECT md5_status, count(*) AS n FROM tracks WHERE dataset = ? AND md5_status "
-        "IS NOT NULL GROUP BY md5_status ORDER BY md5_status", [name])
+        con,
+        "SELECT md5_status, count(*) AS n FROM tracks WHERE dataset = ? AND md5_status "
+        "IS NOT NULL GROUP BY md5_status ORDER BY md5_status",
+        [name],
+    )
     split = t.active_split(con, name)
     ds["split"] = split[0] if split else None
     ds["labels"] = _label_counts(con, name, split[0] if split else None)
     ds["feature_sets"] = t.query(
-        con, "SELECT fs.feature_hash, n_tracks, n_mels, n_frames, "
+        con,
+        "SELECT fs.feature_hash, n_tracks, n_mels, n_frames, "
         "fs.created_at::VARCHAR AS created_at, af.feature_hash IS NOT NULL AS active "
         "FROM feature_sets fs LEFT JOIN active_features af ON af.dataset = fs.dataset "
         "AND af.feature_hash = fs.feature_hash WHERE fs.dataset = ? ORDER BY fs.created_at",
-        [name])
+        [name],
+    )
     ds["problems"] = t.query(
-        con, "SELECT count(*) AS n FROM ingest_problems WHERE dataset = ?", [name])[0]["n"]
+        con, "SELECT count(*) AS n FROM ingest_problems WHERE dataset = ?", [name]
+    )[0]["n"]
     if with_errors:
         ds["errors"] = t.query(
-            con, "SELECT path, error AS reason FROM tracks WHERE dataset = ? AND status <> 'ok' "
+            con,
+            "SELECT path, error AS reason FROM tracks WHERE dataset = ? AND status <> 'ok' "
             "UNION ALL SELECT path, reason FROM ingest_problems WHERE dataset = ? ORDER BY path",
-            [name, name])
+            [name, name],
+        )
 
 
 def _label_counts(con: t.Con, dataset: str, split: str | None) -> list[dict[str, Any]]:

@@ -77,8 +77,20 @@ def known_tracks(con: Con, dataset: str) -> dict[str, tuple[str, str]]:
 
 def write_tracks(con: Con, rows: Iterable[TrackRow]) -> None:
     values = [
-        [r.dataset, r.track_id, r.label, r.rel_path, r.path, r.md5, r.md5_status,
-         r.duration_s, r.sample_rate, r.channels, r.status, r.error]
+        [
+            r.dataset,
+            r.track_id,
+            r.label,
+            r.rel_path,
+            r.path,
+            r.md5,
+            r.md5_status,
+            r.duration_s,
+            r.sample_rate,
+            r.channels,
+            r.status,
+            r.error,
+        ]
         for r in rows
     ]
     if not values:
@@ -131,9 +143,7 @@ def save_split(
 
 
 def active_split(con: Con, dataset: str) -> tuple[str, dict[str, str]] | None:
-    row = con.execute(
-        "SELECT name FROM splits WHERE dataset = ? AND active", [dataset]
-    ).fetchone()
+    row = con.execute("SELECT name FROM splits WHERE dataset = ? AND active", [dataset]).fetchone()
     if not row:
         return None
     members = con.execute(
@@ -192,13 +202,22 @@ def save_feature_set(con: Con, fs: FeatureSet, rec: ArrayRecord) -> None:
     con.execute(
         "INSERT OR REPLACE INTO feature_sets (feature_hash, dataset, config, n_tracks, n_mels, "
         "n_frames, array_path) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [fs.feature_hash, fs.dataset, json.dumps(fs.config, sort_keys=True), fs.n_tracks,
-         fs.n_mels, fs.n_frames, fs.array_path],
+        [
+            fs.feature_hash,
+            fs.dataset,
+            json.dumps(fs.config, sort_keys=True),
+            fs.n_tracks,
+            fs.n_mels,
+            fs.n_frames,
+            fs.array_path,
+        ],
     )
     con.executemany(
         "INSERT INTO feature_tracks VALUES (?, ?, ?, ?)",
-        [[fs.feature_hash, i, tid, pad]
-         for i, (tid, pad) in enumerate(zip(fs.track_ids, fs.padded, strict=True))],
+        [
+            [fs.feature_hash, i, tid, pad]
+            for i, (tid, pad) in enumerate(zip(fs.track_ids, fs.padded, strict=True))
+        ],
     )
     set_active_features(con, fs.dataset, fs.feature_hash)
     con.execute("COMMIT")
@@ -217,8 +236,15 @@ def feature_set(con: Con, feature_hash: str) -> FeatureSet | None:
         [feature_hash],
     ).fetchall()
     return FeatureSet(
-        row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
-        [m[0] for m in members], [bool(m[1]) for m in members],
+        row[0],
+        row[1],
+        json.loads(row[2]),
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        [m[0] for m in members],
+        [bool(m[1]) for m in members],
     )
 
 

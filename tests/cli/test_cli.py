@@ -6,9 +6,8 @@ import csv
 import io
 import json
 
-from trees import TinyTree
-
 from clitools import Cli
+from trees import TinyTree
 
 
 def test_ingest_records_bad_files_and_exits_zero(cli: Cli, gtzan_tree: TinyTree) -> None:
@@ -16,8 +15,9 @@ def test_ingest_records_bad_files_and_exits_zero(cli: Cli, gtzan_tree: TinyTree)
     assert summary["kind"] == "gtzan" and summary["dataset"] == "gtzan"
     assert summary["ok"] == len(gtzan_tree.good)
     assert summary["failed"] == len(gtzan_tree.broken)
-    reasons = {f["path"].rsplit("/", 1)[1].removesuffix(".wav"): f["reason"]
-               for f in summary["failures"]}
+    reasons = {
+        f["path"].rsplit("/", 1)[1].removesuffix(".wav"): f["reason"] for f in summary["failures"]
+    }
     for track, word in gtzan_tree.broken.items():
         assert word in reasons[track], (track, reasons[track])
         assert "\n" not in reasons[track]
@@ -75,7 +75,10 @@ def test_filter_fault_filtered_on_the_tiny_tree(study: Cli) -> None:
     (ds,) = status["datasets"]
     assert ds["split"] == "fault-filtered"
     assert {r["label"]: (r["train"], r["valid"], r["test"]) for r in ds["labels"]}["blues"] == (
-        1, 1, 1)
+        1,
+        1,
+        1,
+    )
 
 
 def test_random_split_is_reported_per_label(cli: Cli, gtzan_tree: TinyTree) -> None:

@@ -20,9 +20,16 @@ def _complete(*words: str) -> list[str]:
     script = ROOT / "completions" / "percmusic.bash"
     line = " ".join(f"'{w}'" for w in words)
     out = subprocess.run(
-        ["bash", "-c", f"source '{script}'; COMP_WORDS=(percmusic {line}); "
-         f"COMP_CWORD={len(words)}; _percmusic; printf '%s\\n' \"${{COMPREPLY[@]}}\""],
-        capture_output=True, text=True, check=True)
+        [
+            "bash",
+            "-c",
+            f"source '{script}'; COMP_WORDS=(percmusic {line}); "
+            f"COMP_CWORD={len(words)}; _percmusic; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.split()
 
 

@@ -30,8 +30,21 @@ def _commands() -> list[tuple[str, ...]]:
 
 def test_there_are_the_commands_the_issues_ask_for() -> None:
     names = {c[0] for c in _commands()}
-    assert {"ingest", "filter", "features", "status", "distances", "knn", "train", "classify",
-            "results", "reproduce", "demo", "dashboard", "check"} <= names
+    assert {
+        "ingest",
+        "filter",
+        "features",
+        "status",
+        "distances",
+        "knn",
+        "train",
+        "classify",
+        "results",
+        "reproduce",
+        "demo",
+        "dashboard",
+        "check",
+    } <= names
 
 
 def test_every_command_has_help_with_an_example() -> None:

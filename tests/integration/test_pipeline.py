@@ -24,8 +24,9 @@ from percmusic_cli.steps.features import load_features
 from percmusic_cli.store import Store
 
 TINY_MODEL = ModelConfig(hidden_channels=4, latent_channels=2, stages=2)
-TINY_TRAIN = TrainConfig(loss="nlpd", steps=4, batch_size=1, patch=128, checkpoint_every=2,
-                         device="cpu")
+TINY_TRAIN = TrainConfig(
+    loss="nlpd", steps=4, batch_size=1, patch=128, checkpoint_every=2, device="cpu"
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +94,8 @@ def test_train_classify_controls_and_latent_cache(store: Store) -> None:
     assert [r["test_f1"] for r in forced] == [r["test_f1"] for r in rows]  # cached latents
 
 
-def test_reproduce_table_with_a_tiny_preset(store: Store,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(PRESETS, "tiny", (dataclasses.replace(TINY_TRAIN, steps=2),
-                                          TINY_MODEL))
+def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(PRESETS, "tiny", (dataclasses.replace(TINY_TRAIN, steps=2), TINY_MODEL))
     table = api.reproduce(store, preset="tiny", device="cpu")
     assert [r["metric"] for r in table["rows"]] == ["mse", "msssim", "nlpd"]
     assert [c["metric"] for c in table["controls"]] == ["raw", "untrained"]

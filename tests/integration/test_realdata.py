@@ -16,8 +16,10 @@ from percmusic_cli.steps.features import load_features
 GTZAN = os.environ.get("PERCMUSIC_GTZAN_DIR")
 pytestmark = [
     pytest.mark.realdata,
-    pytest.mark.skipif(not GTZAN or not Path(GTZAN).is_dir(),
-                       reason="set PERCMUSIC_GTZAN_DIR to a folder of GTZAN tracks"),
+    pytest.mark.skipif(
+        not GTZAN or not Path(GTZAN).is_dir(),
+        reason="set PERCMUSIC_GTZAN_DIR to a folder of GTZAN tracks",
+    ),
 ]
 
 

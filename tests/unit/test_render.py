@@ -267,10 +267,18 @@ def test_density_violins_from_stored_rows_match_shape() -> None:
     wide = np.exp(-0.5 * ((grid - 0.7) / 0.2) ** 2)
     quant = {"q05": 0.1, "q25": 0.15, "median": 0.2, "q75": 0.25, "q95": 0.3}
     rows = [
-        {"group": "narrow", "n": 10, "density": {"lo": 0.0, "hi": 1.0,
-                                                 "values": narrow.tolist()}, **quant},
-        {"group": "wide", "n": 10, "density": {"lo": 0.0, "hi": 1.0,
-                                               "values": wide.tolist()}, **quant},
+        {
+            "group": "narrow",
+            "n": 10,
+            "density": {"lo": 0.0, "hi": 1.0, "values": narrow.tolist()},
+            **quant,
+        },
+        {
+            "group": "wide",
+            "n": 10,
+            "density": {"lo": 0.0, "hi": 1.0, "values": wide.tolist()},
+            **quant,
+        },
     ]
     text = density_violins(rows, width=60, height=20, title="t")
     lines = text.splitlines()

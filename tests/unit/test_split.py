@@ -35,8 +35,7 @@ def test_stratified_is_deterministic_and_seed_dependent() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(0, 500), a=st.floats(0, 1), b=st.floats(0, 1), c=st.floats(0.01, 1))
-def test_largest_remainder_sums_to_n_and_stays_close(n: int, a: float, b: float,
-                                                     c: float) -> None:
+def test_largest_remainder_sums_to_n_and_stays_close(n: int, a: float, b: float, c: float) -> None:
     total = a + b + c
     ratios = (a / total, b / total, c / total)
     counts = _largest_remainder(n, ratios)

@@ -32,8 +32,7 @@ def test_new_store_is_at_latest_version(tmp_path: Path) -> None:
     store = Store(tmp_path)
     with store.connect() as con:
         assert schema_version(con) == LATEST_VERSION
-        applied = [r[0] for r in con.execute("SELECT version FROM schema_migrations")
-                   .fetchall()]
+        applied = [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()]
     assert applied == [m.version for m in MIGRATIONS]
     assert applied == sorted(applied) and len(set(applied)) == len(applied)
 
@@ -41,8 +40,10 @@ def test_new_store_is_at_latest_version(tmp_path: Path) -> None:
 def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "percmusic.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)")
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+        "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
     con.execute(MIGRATIONS[0].sql)
     con.execute("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')")
     con.execute("INSERT INTO datasets (name, kind, root) VALUES ('old', 'folder', '/x')")
@@ -56,8 +57,7 @@ def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
 def test_newer_store_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path).connect() as con:
         con.execute("INSERT INTO schema_migrations (version, description) VALUES (999, 'x')")
-    with pytest.raises(StoreError, match="newer than this percmusic"), \
-            Store(tmp_path).connect():
+    with pytest.raises(StoreError, match="newer than this percmusic"), Store(tmp_path).connect():
         pass
 
 
@@ -69,8 +69,7 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_read_only_on_a_missing_store_says_it_is_empty(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="empty"), Store(tmp_path / "none").connect(
-            read_only=True):
+    with pytest.raises(DataError, match="empty"), Store(tmp_path / "none").connect(read_only=True):
         pass
 
 
@@ -96,8 +95,9 @@ def test_altered_or_missing_array_is_reported_not_loaded(tmp_path: Path) -> None
         a.read_array(tmp_path, rec)
 
 
-def test_failed_write_leaves_no_file_and_no_temporary(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_no_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_space(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -127,8 +127,11 @@ with WriterLock(Path(sys.argv[1]), command="holder"):
 
 
 def _hold(root: Path, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(root), str(seconds)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(root), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -137,8 +140,10 @@ def test_second_writer_fails_fast_naming_the_pid(tmp_path: Path) -> None:
     proc = _hold(tmp_path, 10)
     try:
         started = time.monotonic()
-        with pytest.raises(StoreLockedError, match=f"in use by PID {proc.pid} \\(holder\\)"), \
-                Store(tmp_path).writer():
+        with (
+            pytest.raises(StoreLockedError, match=f"in use by PID {proc.pid} \\(holder\\)"),
+            Store(tmp_path).writer(),
+        ):
             pass
         assert time.monotonic() - started < 2
     finally:
@@ -167,8 +172,9 @@ def test_locked_database_gives_one_line_error(tmp_path: Path) -> None:
     store = Store(tmp_path, busy_timeout_s=0.3)
     with store.connect():
         pass
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_DB, str(store.db_path)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_DB, str(store.db_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "open"
         with pytest.raises(StoreLockedError) as info, store.connect(read_only=True):

@@ -169,7 +169,10 @@ class TracksScreen(DataScreen):
         for metric, rows in message.neighbours.items():
             for i, n in enumerate(rows):
                 table.add_row(
-                    metric if i == 0 else "", n["track_id"], n["label"], fmt.quantity(n["distance"])
+                    metric if i == 0 else "",
+                    short_id(n["track_id"], n["label"]),
+                    n["label"],
+                    fmt.quantity(n["distance"]),
                 )
         if not message.neighbours:
             table.add_row("—", "no stored distances", "", "")
