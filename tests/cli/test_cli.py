@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 from clitools import Cli
 from trees import TinyTree
@@ -144,3 +145,19 @@ def test_json_goes_to_stdout_only(study: Cli) -> None:
     result = study("status", "--json")
     json.loads(result.stdout)
     assert result.stderr == ""
+
+
+def test_ingest_reads_a_tarball_safely(cli: Cli, gtzan_tree: TinyTree, tmp_path: Path) -> None:
+    import tarfile
+
+    archive = tmp_path / "genres.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(gtzan_tree.root / "genres", arcname="genres")
+        evil = tarfile.TarInfo("../escape.wav")
+        evil.size = 0
+        tar.addfile(evil, io.BytesIO(b""))
+    summary = cli.json("ingest", str(archive))
+    assert summary["kind"] == "gtzan" and summary["ok"] == len(gtzan_tree.good)
+    assert any("escape" in p["path"] for p in summary["problems"])
+    assert not (tmp_path / "escape.wav").exists()
+    assert not (cli.store / "sources" / "escape.wav").exists()
