@@ -160,7 +160,9 @@ class ResultsScreen(DataScreen):
             self.marked.remove(run)
         else:
             self.marked.append(run)
-        self.refresh_table()
+        # Only the mark cell changes: rebuilding the table would race the cursor keys.
+        mark = "✓" if run in self.marked else " "
+        self.query_one("#runs", DataTable).update_cell(run, "mark", mark)
 
     def action_open(self) -> None:
         run = self.current_run()

@@ -1,0 +1,197 @@
+"""Pilot tests: each screen on the fixture store, asserting on state and on the messages the
+workers post; an empty store and a locked store show a notice instead of crashing."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Static, TabbedContent
+
+from percmusic_cli.errors import StoreLockedError
+from percmusic_cli.store import Store
+from percmusic_cli.tui.app import build_app
+from percmusic_cli.tui.messages import LoadFailed, TrackLoaded
+from percmusic_cli.tui.screens.compare import CompareScreen
+from percmusic_cli.tui.screens.distances import DistancesScreen
+from percmusic_cli.tui.screens.overview import OverviewScreen
+from percmusic_cli.tui.screens.results import ResultsScreen
+from percmusic_cli.tui.screens.run_detail import RunDetailScreen
+from percmusic_cli.tui.screens.tracks import TracksScreen
+from percmusic_cli.tui.screens.training import TrainingScreen
+
+SIZE = (80, 24)
+
+
+def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test with asyncio (no async pytest plugin is installed)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+@sync
+async def test_overview_counts_tracks_per_label(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        ds = screen.status["datasets"][0]
+        assert {r["label"]: r["ok"] for r in ds["labels"]} == {
+            "blues": 6,
+            "classical": 6,
+            "jazz": 6,
+            "rock": 6,
+        }
+        assert [e["reason"] for e in ds["errors"]] == ["not a recognised audio format"]
+
+
+@sync
+async def test_results_sort_filter_mark_compare_and_open(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        table = screen.query_one("#runs", DataTable)
+        assert table.row_count == 3
+        screen.words = ["nlpd"]
+        screen.refresh_table()
+        assert table.row_count == 1
+        screen.words = []
+        screen.refresh_table()
+        await pilot.press("s")  # date -> run
+        assert screen.sort_column == "run"
+        ids = [r["run_id"] for r in screen.shown_runs()]
+        assert ids == sorted(ids)
+        await pilot.press("c")  # nothing marked: a warning, no new screen
+        assert app.screen is screen
+        table.move_cursor(row=0)
+        await pilot.press("space", "down", "space")
+        assert len(screen.marked) == 2
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        assert [r["run_id"] for r in app.screen.runs] == screen.marked
+        await pilot.press("escape", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, RunDetailScreen)
+        assert detail.run is not None and detail.run["run_id"] == screen.current_run()
+        await pilot.press("k")
+        assert detail.query_one("#tabs", TabbedContent).active == "curve"
+        errors = detail.query_one("#errors-table", DataTable)
+        wrong = [p for p in detail.run["predictions"] if p["true_label"] != p["pred_label"]]
+        assert errors.row_count == len(wrong) > 0
+
+
+@sync
+async def test_distances_switch_metric(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DistancesScreen)
+        groups = screen.groups["mse"]
+        assert set(groups) == {"blues", "classical", "jazz", "rock", "all"}
+        assert len(groups["blues"]) == 15 and len(groups["all"]) == 24 * 23 // 2
+        await pilot.press("m")
+        assert screen.metric == "msssim"
+
+
+@sync
+async def test_training_lists_model_and_history(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        assert screen.selected == "ae-mse-noise-0000beef"
+        history = screen.histories["ae-mse-noise-0000beef"]
+        assert len(history) == 60 and history[0][1] > history[-1][1]
+        assert screen.timer is None  # nothing is training: no live refresh
+
+
+@sync
+async def test_tracks_filter_and_selected_track(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    seen: list[TrackLoaded] = []
+    async with app.run_test(
+        size=SIZE, message_hook=lambda m: seen.append(m) if isinstance(m, TrackLoaded) else None
+    ) as pilot:
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TracksScreen)
+        assert len(screen.shown_tracks()) == 25
+        screen.words = ["jazz", "split=test"]
+        screen.refresh_table()
+        assert [t["track_id"] for t in screen.shown_tracks()] == [
+            "jazz/jazz.00004",
+            "jazz/jazz.00005",
+        ]
+        screen.query_one("#tracks", DataTable).move_cursor(row=1)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert seen and seen[-1].track_id == "jazz/jazz.00005"
+        assert seen[-1].image.shape == (32, 48)
+        assert set(seen[-1].neighbours) == {"mse", "msssim", "nlpd"}
+        assert "jazz.00005" in str(screen.query_one("#track-caption", Static).render())
+
+
+@sync
+async def test_empty_store_says_so(tmp_path: Path) -> None:
+    app = build_app(Store(tmp_path / "nothing"))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        assert screen.failure is not None and screen.failure.kind == "empty"
+        assert screen.has_class("failed")
+
+
+@sync
+async def test_locked_store_says_so_and_retries(
+    fixture_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Store.connect
+
+    def locked(self: Store, read_only: bool = False):  # type: ignore[no-untyped-def]
+        raise StoreLockedError(f"store database {self.db_path} is locked by PID 4242")
+
+    monkeypatch.setattr(Store, "connect", locked)
+    failures: list[LoadFailed] = []
+    app = build_app(fixture_store)
+    async with app.run_test(
+        size=SIZE, message_hook=lambda m: failures.append(m) if isinstance(m, LoadFailed) else None
+    ) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert failures and failures[0].kind == "locked" and "PID 4242" in failures[0].text
+        assert app.screen.has_class("failed")
+        monkeypatch.setattr(Store, "connect", real)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.screen.has_class("failed")
+        assert isinstance(app.screen, OverviewScreen) and app.screen.status["exists"]
