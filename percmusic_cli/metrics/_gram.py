@@ -74,8 +74,16 @@ def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str)
             _nlpd_cpu(images, nlpd, feats)
         else:
             _nlpd_torch(images, nlpd, feats)
-    norms = tuple((f * f).sum(1) for f in feats)
-    return GramState(tuple(feats), norms, rms_per_level=metric == "nlpd")
+    return GramState(tuple(feats), tuple(_sq_norms(f) for f in feats), metric == "nlpd")
+
+
+def _sq_norms(features: Tensor) -> Tensor:
+    """Row-wise sum of squares in chunks: `f * f` whole would double peak memory."""
+    out = features.new_empty(features.shape[0])
+    for sl in _chunks(features.shape[0], _PREPARE_CHUNK):
+        block = features[sl]
+        out[sl] = (block * block).sum(1)
+    return out
 
 
 def _level_sq_dist(fa: Tensor, fb: Tensor, na: Tensor, nb: Tensor, same: Tensor | None) -> Tensor:
