@@ -44,7 +44,9 @@ def _kinds(report: dict, section: str = "problems") -> list[tuple[str, str]]:
 
 def _count(store: Store, sql: str) -> int:
     with store.connect(read_only=True) as con:
-        return int(con.execute(sql).fetchone()[0])
+        row = con.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _add_model(store: Store, checkpoint: bool = True) -> None:
@@ -229,7 +231,8 @@ def test_good_checkpoint_passes_and_a_refused_one_is_quarantined(built: Built) -
     assert fixed["ok"] and not run_dir.exists()
     assert _kinds(fixed, "in_progress") == [("model_broken", f"checkpoints/{MODEL}")]
     with built.store.connect(read_only=True) as con:
-        assert sm.get_model(con, MODEL)["status"] == "broken"
+        model = sm.get_model(con, MODEL)
+    assert model is not None and model["status"] == "broken"
 
 
 def test_a_done_model_without_checkpoint_is_a_problem(built: Built) -> None:
