@@ -47,6 +47,12 @@ class Problem:
     path: str
     reason: str
 
+    def __post_init__(self) -> None:
+        # A name that is not valid UTF-8 arrives with surrogate escapes, which no text
+        # column (or terminal) accepts: keep its bytes visible as \xNN instead.
+        printable = os.fsencode(self.path).decode("utf-8", "backslashreplace")
+        object.__setattr__(self, "path", printable)
+
 
 @dataclass
 class Discovery:

@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from percmusic_cli import __version__
 from percmusic_cli.config import ModelConfig
-from percmusic_cli.errors import ArrayIntegrityError
+from percmusic_cli.errors import ArrayIntegrityError, StoreError
 from percmusic_cli.hashing import file_digest
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 
@@ -158,6 +158,11 @@ def save_checkpoint(
         if final.exists():  # re-saving the same step: the new one replaces it
             shutil.rmtree(final)
         os.replace(tmp, final)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(
+            f"cannot write a checkpoint in {directory}: {exc.strerror or exc}"
+        ) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

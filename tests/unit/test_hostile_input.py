@@ -186,12 +186,6 @@ def test_odd_label_names_and_duplicate_ids(tmp_path: Path, tiny_folder_tree: Tin
     assert any("duplicate track id 'birds/clip 0'" in r for r in reasons)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a non-UTF-8 folder name is reported as a Problem whose path holds "
-    "surrogate escapes; DuckDB cannot store it, so ingest dies with InvalidInputException "
-    "(fix in datasets/folder.py: report os.fsencode(path).decode('utf-8', 'backslashreplace'))",
-)
 def test_a_non_utf8_folder_name_is_a_problem_not_a_crash(
     tmp_path: Path, tiny_folder_tree: TinyTree
 ) -> None:
@@ -439,12 +433,6 @@ def test_decoder_lets_only_decode_error_escape(case: tuple[str, bytes]) -> None:
     assert np.isfinite(audio.samples).all() and audio.duration_s >= 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: save_checkpoint lets a raw OSError escape, so the CLI prints 'internal "
-    "error: OSError: [Errno 28] ...' without the path (fix in models/checkpoint.py: wrap "
-    "OSError from _write_files/os.replace in StoreError naming the checkpoint folder)",
-)
 def test_disk_full_while_saving_a_checkpoint_is_a_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
