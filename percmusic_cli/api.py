@@ -35,8 +35,13 @@ def open_store(path: str | Path | None = None) -> Store:
 
 
 def ingest(
-    store: Store, path: Path | None = None, dataset: str | None = None, synthetic: bool = False,
-    force: bool = False, reporter: Reporter | None = None, wait_s: float = 0.0,
+    store: Store,
+    path: Path | None = None,
+    dataset: str | None = None,
+    synthetic: bool = False,
+    force: bool = False,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
     clips_per_class: int = 20,
 ) -> IngestSummary:
     from percmusic_cli.steps import ingest as step
@@ -53,8 +58,13 @@ def ingest(
 
 
 def split(
-    store: Store, dataset: str | None = None, method: str = "auto", seed: int = 0,
-    ratios: str = "0.5,0.2,0.3", file: Path | None = None, wait_s: float = 0.0,
+    store: Store,
+    dataset: str | None = None,
+    method: str = "auto",
+    seed: int = 0,
+    ratios: str = "0.5,0.2,0.3",
+    file: Path | None = None,
+    wait_s: float = 0.0,
 ) -> SplitSummary:
     from percmusic_cli.steps import common
     from percmusic_cli.steps.split import make_split
@@ -65,8 +75,12 @@ def split(
 
 
 def features(
-    store: Store, dataset: str | None = None, config: SpectrogramConfig | None = None,
-    n_frames: int | None = None, device: str = "auto", reporter: Reporter | None = None,
+    store: Store,
+    dataset: str | None = None,
+    config: SpectrogramConfig | None = None,
+    n_frames: int | None = None,
+    device: str = "auto",
+    reporter: Reporter | None = None,
     wait_s: float = 0.0,
 ) -> FeatureSummary:
     from percmusic_cli.steps import common
@@ -74,8 +88,9 @@ def features(
 
     with store.writer(wait_s, "features"):
         name = common.resolve_dataset(store, dataset)
-        return compute_features(store, name, config, n_frames=n_frames, device=device,
-                                reporter=reporter)
+        return compute_features(
+            store, name, config, n_frames=n_frames, device=device, reporter=reporter
+        )
 
 
 def status(store: Store, with_errors: bool = False) -> dict[str, Any]:
@@ -85,8 +100,13 @@ def status(store: Store, with_errors: bool = False) -> dict[str, Any]:
 
 
 def distances(
-    store: Store, dataset: str | None = None, metric: str = "all", pairs: str = "split",
-    config: DistanceConfig | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+    store: Store,
+    dataset: str | None = None,
+    metric: str = "all",
+    pairs: str = "split",
+    config: DistanceConfig | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Compute (or reuse) the distance blocks the split needs, or all x all."""
     from percmusic_cli.config import DistanceConfig
@@ -97,13 +117,16 @@ def distances(
     metrics = metric_list(metric)
     with store.writer(wait_s, "distances"):
         view = split_view(store, common.resolve_dataset(store, dataset))
-        return compute_distances(store, view, metrics, pairs, config or DistanceConfig(),
-                                 reporter)
+        return compute_distances(store, view, metrics, pairs, config or DistanceConfig(), reporter)
 
 
 def distance_stats(
-    store: Store, dataset: str | None = None, metric: str = "all",
-    config: DistanceConfig | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+    store: Store,
+    dataset: str | None = None,
+    metric: str = "all",
+    config: DistanceConfig | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Within-genre and overall distance distributions per metric (the study's Fig. 1)."""
     from percmusic_cli.config import DistanceConfig
@@ -126,9 +149,14 @@ def stored_distance_stats(store: Store, metric: str | None = None) -> list[dict[
 
 
 def knn(
-    store: Store, dataset: str | None = None, metric: str = "all",
-    config: KnnConfig | None = None, distance: DistanceConfig | None = None,
-    reporter: Reporter | None = None, force: bool = False, wait_s: float = 0.0,
+    store: Store,
+    dataset: str | None = None,
+    metric: str = "all",
+    config: KnnConfig | None = None,
+    distance: DistanceConfig | None = None,
+    reporter: Reporter | None = None,
+    force: bool = False,
+    wait_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
@@ -140,12 +168,20 @@ def knn(
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
         view = split_view(store, common.resolve_dataset(store, dataset))
-        return run_knn(store, view, metrics, config or KnnConfig(),
-                       distance or DistanceConfig(), reporter, force=force)
+        return run_knn(
+            store,
+            view,
+            metrics,
+            config or KnnConfig(),
+            distance or DistanceConfig(),
+            reporter,
+            force=force,
+        )
 
 
-def results(store: Store, kind: str | None = None, name: str | None = None,
-            dataset: str | None = None) -> list[dict[str, Any]]:
+def results(
+    store: Store, kind: str | None = None, name: str | None = None, dataset: str | None = None
+) -> list[dict[str, Any]]:
     """One row per stored run with its headline numbers."""
     from percmusic_cli.store import runs as sr
 
@@ -168,8 +204,12 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def train(
-    store: Store, config: TrainConfig, model: ModelConfig | None = None,
-    dataset: str | None = None, reporter: Reporter | None = None, wait_s: float = 0.0,
+    store: Store,
+    config: TrainConfig,
+    model: ModelConfig | None = None,
+    dataset: str | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
 ) -> dict[str, Any]:
     """Train (or resume, or reuse) an autoencoder; returns its models-table row."""
     from percmusic_cli.config import ModelConfig
@@ -185,9 +225,14 @@ def train(
 
 
 def classify(
-    store: Store, model: str | None, config: ClassifyConfig | None = None,
-    dataset: str | None = None, controls: bool = True, reporter: Reporter | None = None,
-    force: bool = False, wait_s: float = 0.0,
+    store: Store,
+    model: str | None,
+    config: ClassifyConfig | None = None,
+    dataset: str | None = None,
+    controls: bool = True,
+    reporter: Reporter | None = None,
+    force: bool = False,
+    wait_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Experiment 2: latents of `model` to logistic regression, plus the controls."""
     from percmusic_cli.config import ClassifyConfig
@@ -199,8 +244,9 @@ def classify(
         raise UsageError("give --model, or ask for the controls")
     with store.writer(wait_s, "classify"):
         view = split_view(store, common.resolve_dataset(store, dataset))
-        return run_classify(store, view, model, config or ClassifyConfig(), controls,
-                            reporter, force)
+        return run_classify(
+            store, view, model, config or ClassifyConfig(), controls, reporter, force
+        )
 
 
 def models(store: Store) -> list[dict[str, Any]]:
@@ -220,8 +266,13 @@ def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:
 
 
 def reproduce(
-    store: Store, dataset: str | None = None, preset: str = "default", device: str = "auto",
-    reporter: Reporter | None = None, wait_s: float = 0.0, seed: int = 0,
+    store: Store,
+    dataset: str | None = None,
+    preset: str = "default",
+    device: str = "auto",
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
     from percmusic_cli.steps import common
@@ -233,8 +284,13 @@ def reproduce(
         return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
 
 
-def demo(store: Store, reporter: Reporter | None = None, device: str = "auto",
-         wait_s: float = 0.0, clips_per_class: int = 20) -> dict[str, Any]:
+def demo(
+    store: Store,
+    reporter: Reporter | None = None,
+    device: str = "auto",
+    wait_s: float = 0.0,
+    clips_per_class: int = 20,
+) -> dict[str, Any]:
     """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
     from percmusic_cli.steps import ingest as ingest_step
     from percmusic_cli.steps.features import compute_features
@@ -292,8 +348,9 @@ def track_image(store: Store, dataset: str, track_id: str) -> Any:
     return browse.track_image(store, dataset, track_id)
 
 
-def nearest_neighbours(store: Store, dataset: str, track_id: str, n: int = 5
-                       ) -> dict[str, list[dict[str, Any]]]:
+def nearest_neighbours(
+    store: Store, dataset: str, track_id: str, n: int = 5
+) -> dict[str, list[dict[str, Any]]]:
     """Per metric: the track's n nearest tracks in the stored distance matrices."""
     from percmusic_cli.steps import browse
 
