@@ -281,12 +281,18 @@ class LogMel:
     clip's maximum) is taken over those frames only, before the crop or pad to n_frames.
     """
 
-    def __init__(self, cfg: SpectrogramConfig, device: str = "cpu", batch_size: int = 8) -> None:
+    def __init__(
+        self, cfg: SpectrogramConfig, device: str = "cpu", batch_size: int | None = None
+    ) -> None:
         import librosa
         import torch
 
         self.cfg = cfg
         self.device = torch.device(device)
+        # One clip at a time is fastest on a CPU (measured: batches of 8 took twice as long
+        # per clip, the STFT's buffers falling out of cache); a GPU wants batches.
+        if batch_size is None:
+            batch_size = 1 if self.device.type == "cpu" else 16
         self.batch_size = max(1, batch_size)
         fb = librosa.filters.mel(
             sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
@@ -334,7 +340,8 @@ class LogMel:
             return_complex=True,
         )
         if self.cfg.power == 2.0:
-            power = torch.view_as_real(spec).square().sum(-1)  # |z|^2 without the sqrt
+            # |z|^2 without the sqrt; the strided view_as_real reduction was 5x slower.
+            power = spec.real.square() + spec.imag.square()
         else:
             power = spec.abs().pow(self.cfg.power)
         return torch.matmul(self._fb, power)

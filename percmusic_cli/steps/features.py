@@ -118,10 +118,12 @@ def _assemble(
     rows: list[t.TrackRow],
     n_chunks: int,
 ) -> t.FeatureSet:
-    parts = [a.read_part(store.root, rel, f"chunk-{n:05d}") for n in range(n_chunks)]
-    images = np.concatenate([p["images"] for p in parts])
-    padded = np.concatenate([p["padded"] for p in parts])
-    rec = a.write_array(store.root, rel, images, kind="features")
+    parts = [f"chunk-{n:05d}" for n in range(n_chunks)]
+    shape = (len(rows), cfg.n_mels, cfg.n_frames)
+    rec = a.assemble_parts(
+        store.root, rel, parts, "images", shape, np.dtype(np.float32), kind="features"
+    )
+    padded = np.concatenate([a.read_part(store.root, rel, p)["padded"] for p in parts])
     fs = t.FeatureSet(
         key,
         dataset,

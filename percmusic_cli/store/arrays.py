@@ -144,3 +144,49 @@ def remove_parts(root: Path, rel_path: str) -> None:
     for child in folder.iterdir():
         child.unlink()
     folder.rmdir()
+
+
+class _HashingWriter:
+    """Writes through to a file while hashing what passes (no second read of the file)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+        self.nbytes = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.sha.update(data)
+        self.nbytes += len(data)
+        return self.fh.write(data)
+
+
+def assemble_parts(
+    root: Path,
+    rel_path: str,
+    keys: list[str],
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    kind: str,
+) -> ArrayRecord:
+    """Concatenate array `name` of each part (along axis 0) into one .npy, streaming: the
+    whole array is never in memory, and its sha256 is taken as it is written."""
+    target = root / rel_path
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    try:
+        with atomic_file(target) as fh:
+            out = _HashingWriter(fh)
+            np.lib.format.write_array_header_1_0(out, header)
+            rows = 0
+            for key in keys:
+                part = np.ascontiguousarray(read_part(root, rel_path, key)[name], dtype=dtype)
+                rows += part.shape[0]
+                out.write(part.tobytes())
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    if rows != shape[0]:
+        target.unlink(missing_ok=True)
+        raise ArrayIntegrityError(f"parts of {target} hold {rows} rows, expected {shape[0]}")
+    return ArrayRecord(
+        rel_path, kind, tuple(shape), str(np.dtype(dtype)), out.sha.hexdigest(), out.nbytes
+    )

@@ -99,8 +99,9 @@ def save_stats(store: Store, dist_hash: str, metric: str, stats: list[dict[str, 
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM distance_stats WHERE dist_hash = ?", [dist_hash])
-        con.executemany(
-            "INSERT INTO distance_stats VALUES (?, ?, ?, ?, ?, ?)",
+        t.insert_rows(
+            con,
+            "INSERT INTO distance_stats VALUES",
             [
                 [
                     dist_hash,

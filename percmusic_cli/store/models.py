@@ -51,8 +51,9 @@ def upsert_model(
 def save_history(con: t.Con, model_id: str, history: list[tuple[int, float]]) -> None:
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM loss_history WHERE model_id = ?", [model_id])
-    con.executemany(
-        "INSERT INTO loss_history VALUES (?, ?, ?)",
+    t.insert_rows(
+        con,
+        "INSERT INTO loss_history VALUES",
         [[model_id, int(s), float(v)] for s, v in history],
     )
     con.execute("COMMIT")

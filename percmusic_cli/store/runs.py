@@ -74,11 +74,10 @@ def save_run(
                 json.dumps(summary),
             ],
         )
-        con.executemany(
-            "INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?)", [[run.run_id, *m] for m in metrics]
-        )
-        con.executemany(
-            "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)",
+        t.insert_rows(con, "INSERT INTO run_metrics VALUES", [[run.run_id, *m] for m in metrics])
+        t.insert_rows(
+            con,
+            "INSERT INTO predictions VALUES",
             [
                 [
                     run.run_id,
@@ -94,8 +93,9 @@ def save_run(
             ],
         )
         curve = result["curve"]
-        con.executemany(
-            "INSERT INTO curves VALUES (?, ?, ?, ?, ?)",
+        t.insert_rows(
+            con,
+            "INSERT INTO curves VALUES",
             [
                 [run.run_id, curve["param"], x, s, x == curve["chosen"]]
                 for x, s in zip(curve["values"], curve["scores"], strict=True)

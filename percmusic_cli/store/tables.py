@@ -42,6 +42,19 @@ def _dicts(cur: Con) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def insert_rows(con: Con, statement: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+    """`statement` ("INSERT ... INTO t (cols) VALUES") for many rows at once: one multi-row
+    VALUES per chunk. DuckDB's executemany runs row by row, about 70 times slower."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        if not part:
+            return
+        group = "(" + ", ".join("?" * len(part[0])) + ")"
+        con.execute(
+            f"{statement} {', '.join([group] * len(part))}", [v for row in part for v in row]
+        )
+
+
 def query(con: Con, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
     """Rows as dicts (for status reports and the dashboard)."""
     return _dicts(con.execute(sql, list(params or [])))
@@ -96,8 +109,9 @@ def write_tracks(con: Con, rows: Iterable[TrackRow]) -> None:
     if not values:
         return
     con.execute("BEGIN TRANSACTION")
-    con.executemany(
-        f"INSERT OR REPLACE INTO tracks ({_TRACK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    insert_rows(
+        con,
+        f"INSERT OR REPLACE INTO tracks ({_TRACK_COLS}) VALUES",
         values,
     )
     con.execute("COMMIT")
@@ -116,7 +130,7 @@ def replace_problems(con: Con, dataset: str, problems: Iterable[tuple[str, str]]
     con.execute("DELETE FROM ingest_problems WHERE dataset = ?", [dataset])
     rows = [[dataset, path, reason] for path, reason in dict(problems).items()]
     if rows:
-        con.executemany("INSERT INTO ingest_problems VALUES (?, ?, ?)", rows)
+        insert_rows(con, "INSERT INTO ingest_problems VALUES", rows)
     con.execute("COMMIT")
 
 
@@ -135,8 +149,9 @@ def save_split(
         "INSERT INTO splits (dataset, name, params, active) VALUES (?, ?, ?, true)",
         [dataset, name, json.dumps(params, sort_keys=True)],
     )
-    con.executemany(
-        "INSERT INTO split_members VALUES (?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "INSERT INTO split_members VALUES",
         [[dataset, name, tid, part] for tid, part in sorted(members.items())],
     )
     con.execute("COMMIT")
@@ -212,8 +227,9 @@ def save_feature_set(con: Con, fs: FeatureSet, rec: ArrayRecord) -> None:
             fs.array_path,
         ],
     )
-    con.executemany(
-        "INSERT INTO feature_tracks VALUES (?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "INSERT INTO feature_tracks VALUES",
         [
             [fs.feature_hash, i, tid, pad]
             for i, (tid, pad) in enumerate(zip(fs.track_ids, fs.padded, strict=True))
