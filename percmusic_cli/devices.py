@@ -21,11 +21,13 @@ def resolve_device(name: str = "auto") -> str:
 
 
 def set_threads(threads: int | None) -> None:
-    """Limit torch's intra-op threads (None keeps torch's default)."""
+    """Limit torch's intra-op threads and numba's parallel loops (None keeps defaults)."""
     if threads is None:
         return
+    import numba
     import torch
 
     if threads < 1:
-        raise UsageError(f"--threads must be at least 1, got {threads}")
+        raise UsageError(f"threads must be at least 1, got {threads}")
     torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]

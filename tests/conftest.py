@@ -10,6 +10,7 @@ names, several formats, an empty label folder, a stray file and a duplicate trac
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +64,16 @@ def tiny_folder_tree(tmp_path: Path) -> TinyTree:
     return tree
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread() -> None:
-    """Tests share 2 cores: one torch thread each is several times faster than two
-    fighting over them (measured in benchmarks/RESULTS-train.md)."""
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread per test (restored after): tests run many small operations, and
+    on 2 shared cores a thread pool only adds wake-up latency (several times slower)."""
     import torch
 
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 # CLI fixtures ----------------------------------------------------------------------

@@ -62,23 +62,11 @@ class MemoryTileSink:
         self.tiles[key] = np.array(tile, dtype=np.float64, copy=True)
 
 
-def _set_threads(threads: int | None) -> None:
-    if threads is None:
-        return
-    import numba
-    import torch
-
-    if threads < 1:
-        raise UsageError(f"threads must be at least 1, got {threads}")
-    torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-
-
 class PairwiseEngine:
     """Computes distance tiles for `config.metric` on `device` ("cpu", "cuda" or "auto")."""
 
     def __init__(self, config: DistanceConfig, device: str = "cpu") -> None:
-        from percmusic_cli.devices import resolve_device
+        from percmusic_cli.devices import resolve_device, set_threads
 
         if config.metric not in METRICS:
             raise UsageError(
@@ -86,7 +74,7 @@ class PairwiseEngine:
             )
         self.config = config
         self.device = resolve_device(device)
-        _set_threads(config.threads)
+        set_threads(config.threads)
 
     def prepare(self, images: np.ndarray) -> Prepared:
         """Per-image state of (N, H, W) images in [0, 1], computed once."""

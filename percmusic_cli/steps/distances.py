@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from percmusic_cli.config import METRICS, DistanceConfig
-from percmusic_cli.devices import resolve_device, set_threads
+from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
@@ -95,7 +95,6 @@ class DistanceBlocks:
         if self._images is None:
             self._images = self.view.images(self.store)
         device = resolve_device(self.cfg.device)
-        set_threads(self.cfg.threads)
         started = time.monotonic()
         key = self.key(rows, cols)
         ds = sd.DistanceSet(

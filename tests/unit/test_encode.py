@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -14,16 +12,6 @@ from percmusic_cli.experiments.encode import encode_pooled, pool_images, pool_te
 from percmusic_cli.models.autoencoder import build_autoencoder
 
 TINY = ModelConfig(hidden_channels=8, latent_channels=4, stages=2)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from threads, and on a busy shared CPU OpenMP threads
-    waiting for each other make these tests many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_meanstd_pooling_of_a_hand_made_latent() -> None:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import torch
 from torch.autograd import gradcheck
 
 from percmusic_cli.config import MsssimConfig, NlpdConfig
 from percmusic_cli.metrics import mse, nlpd, one_minus_msssim
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """gradcheck runs thousands of tiny ops: a thread pool only adds wake-up latency."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _pair(h: int, w: int, seed: int, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +29,6 @@ from percmusic_cli.metrics.pairwise import (
 from percmusic_cli.progress import NullReporter
 
 FNS = {"mse": mse, "nlpd": nlpd, "msssim": one_minus_msssim}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """The per-pair references run many small torch ops: a thread pool only adds latency."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def random_images(n: int, h: int, w: int, seed: int) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +40,6 @@ def _pair(name: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 TOL = {torch.float64: 1e-6, torch.float32: 1e-4}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """The per-pair references run many small torch ops: a thread pool only adds latency."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_vectors_cover_the_documented_pairs() -> None:

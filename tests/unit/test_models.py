@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,16 +13,6 @@ from percmusic_cli.models.gdn import GDN
 from percmusic_cli.models.losses import LOSSES, loss_function
 
 TINY = ModelConfig(hidden_channels=8, latent_channels=4, stages=2)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from threads, and on a busy shared CPU OpenMP threads
-    waiting for each other make these tests many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # Three scales of window 7 need sides above 24 pixels: fits 32 x 32 test patches.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +14,6 @@ from percmusic_cli.experiments.train import _draw, train
 from percmusic_cli.models.checkpoint import checkpoints, load_checkpoint
 
 TINY = ModelConfig(hidden_channels=8, latent_channels=4, stages=2)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from threads, and on a busy shared CPU OpenMP threads
-    waiting for each other make these tests many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _cfg(**kw: object) -> TrainConfig:
