@@ -5,6 +5,8 @@ cancellation regime recomputed directly."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,24 @@ class GramState:
     features: tuple[Tensor, ...]
     sq_norms: tuple[Tensor, ...]
     rms_per_level: bool  # NLPD: mean over levels of sqrt(mean sq); MSE: mean sq, one level
+
+
+@contextlib.contextmanager
+def fixed_reduction_order(device: torch.device | str) -> Iterator[None]:
+    """One torch thread per product and norm on the CPU: with several, BLAS may split a
+    long dot product between threads, and its last bits then depend on how many threads it
+    chose at that moment (seen under load), so a resumed matrix would differ from an
+    uninterrupted one. `gram_tile` must run inside it; parallelism comes from running
+    tiles side by side instead (pairwise._run_tiles)."""
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _chunks(n: int, size: int) -> list[slice]:
@@ -74,7 +94,9 @@ def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str)
             _nlpd_cpu(images, nlpd, feats)
         else:
             _nlpd_torch(images, nlpd, feats)
-    return GramState(tuple(feats), tuple(_sq_norms(f) for f in feats), metric == "nlpd")
+    with fixed_reduction_order(feats[0].device):
+        norms = tuple(_sq_norms(f) for f in feats)
+    return GramState(tuple(feats), norms, metric == "nlpd")
 
 
 def _sq_norms(features: Tensor) -> Tensor:

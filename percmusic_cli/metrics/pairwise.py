@@ -7,15 +7,24 @@ and be stored one by one: a killed run resumes at the first tile its sink lacks.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
+import torch
 
 from percmusic_cli.config import METRICS, DistanceConfig
 from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
 from percmusic_cli.metrics._checks import check_min_size
-from percmusic_cli.metrics._gram import GramState, gram_tile, prepare_gram
+from percmusic_cli.metrics._gram import (
+    GramState,
+    fixed_reduction_order,
+    gram_tile,
+    prepare_gram,
+)
 from percmusic_cli.metrics._msssim_state import MsssimState, msssim_pairs_values, prepare_msssim
 from percmusic_cli.progress import NullReporter, Reporter
 
@@ -209,12 +218,28 @@ def _run_tiles(
     total = sum(_pairs_in(spec, symmetric) for spec in todo)
     task = reporter.task(f"{engine.config.metric} distances", total=total, unit="pairs")
     try:
-        for spec in todo:
-            block = engine.tile(prep_rows, prep_cols, spec.r, spec.c)
-            if symmetric and spec.r == spec.c:
-                block = _symmetrise(block)
-            sink.save(spec.key, block)
-            _place(out, spec, block, symmetric)
-            task.advance(_pairs_in(spec, symmetric))
+        with _tile_executor(engine) as pool:
+            blocks = pool.map(lambda s: engine.tile(prep_rows, prep_cols, s.r, s.c), todo)
+            for spec, block in zip(todo, blocks, strict=True):
+                if symmetric and spec.r == spec.c:
+                    block = _symmetrise(block)
+                sink.save(spec.key, block)
+                _place(out, spec, block, symmetric)
+                task.advance(_pairs_in(spec, symmetric))
     finally:
         task.close()
+
+
+@contextlib.contextmanager
+def _tile_executor(engine: PairwiseEngine) -> Iterator[Executor]:
+    """MSE and NLPD tiles on the CPU: one torch thread each (a fixed reduction order, so a
+    resumed matrix is bit-identical), as many tiles side by side as torch had threads.
+    MS-SSIM tiles and GPU tiles run one after another: the numba kernel parallelises inside
+    a tile (and its thread pool must not be entered from two threads at once)."""
+    if engine.config.metric == "msssim" or engine.device != "cpu":
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield pool
+        return
+    workers = torch.get_num_threads()
+    with fixed_reduction_order("cpu"), ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool
