@@ -15,6 +15,7 @@ import platform
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +36,14 @@ def percmusic_path(root: Path) -> float:
 
 
 def compute_only(paths: list[Path], cfg: SpectrogramConfig) -> float:
-    """The same decode and log-mel as `features`, without md5, checks' I/O or the store."""
+    """The same decode and log-mel as `features` (chunks of 32, decoded on 2 threads),
+    without md5, ingest's checks or the store."""
     logmel = LogMel(cfg, "cpu")
     start = time.perf_counter()
-    for path in paths:
-        logmel([decode(path, cfg.sample_rate).samples])
+    with ThreadPoolExecutor(2) as pool:
+        for i in range(0, len(paths), 32):
+            chunk = paths[i : i + 32]
+            logmel(list(pool.map(lambda p: decode(p, cfg.sample_rate).samples, chunk)))
     return time.perf_counter() - start
 
 

@@ -302,15 +302,22 @@ class LogMel:
         self._window = torch.hann_window(cfg.n_fft, periodic=True, device=self.device)
 
     def __call__(self, clips: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from percmusic_cli.devices import one_thread_per_op
+
         count = len(clips)
         images = np.zeros((count, self.cfg.n_mels, self.cfg.n_frames), dtype=np.float32)
         padded = np.zeros(count, dtype=bool)
         # Sorting by length keeps the zero padding inside each batch small.
         order = sorted(range(count), key=lambda i: len(clips[i]))
-        for start in range(0, count, self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            for i, image in zip(chunk, self._batch([clips[i] for i in chunk]), strict=True):
-                images[i], padded[i] = fit_frames(image, self.cfg.n_frames)
+        batches = [order[s : s + self.batch_size] for s in range(0, count, self.batch_size)]
+        # Batches side by side, one thread per FFT and product: the same bits every run.
+        with one_thread_per_op(self.device.type) as workers, ThreadPoolExecutor(workers) as pool:
+            done = pool.map(lambda chunk: self._batch([clips[i] for i in chunk]), batches)
+            for chunk, result in zip(batches, done, strict=True):
+                for i, image in zip(chunk, result, strict=True):
+                    images[i], padded[i] = fit_frames(image, self.cfg.n_frames)
         return images, padded
 
     def _batch(self, clips: list[np.ndarray]) -> list[np.ndarray]:

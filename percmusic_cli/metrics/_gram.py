@@ -5,8 +5,6 @@ cancellation regime recomputed directly."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +12,7 @@ import torch
 from torch import Tensor
 
 from percmusic_cli.config import NlpdConfig
+from percmusic_cli.devices import one_thread_per_op
 from percmusic_cli.metrics.nlpd import P_FILTERS, SIGMAS, nlpd_pyramid
 
 # Below this fraction of ||a||^2 + ||b||^2 the product form has too few correct digits left.
@@ -28,24 +27,6 @@ class GramState:
     features: tuple[Tensor, ...]
     sq_norms: tuple[Tensor, ...]
     rms_per_level: bool  # NLPD: mean over levels of sqrt(mean sq); MSE: mean sq, one level
-
-
-@contextlib.contextmanager
-def fixed_reduction_order(device: torch.device | str) -> Iterator[None]:
-    """One torch thread per product and norm on the CPU: with several, BLAS may split a
-    long dot product between threads, and its last bits then depend on how many threads it
-    chose at that moment (seen under load), so a resumed matrix would differ from an
-    uninterrupted one. `gram_tile` must run inside it; parallelism comes from running
-    tiles side by side instead (pairwise._run_tiles)."""
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _chunks(n: int, size: int) -> list[slice]:
@@ -94,7 +75,8 @@ def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str)
             _nlpd_cpu(images, nlpd, feats)
         else:
             _nlpd_torch(images, nlpd, feats)
-    with fixed_reduction_order(feats[0].device):
+    # Norms with a fixed reduction order, as the tiles (see devices.one_thread_per_op).
+    with one_thread_per_op(str(feats[0].device.type)):
         norms = tuple(_sq_norms(f) for f in feats)
     return GramState(tuple(feats), norms, metric == "nlpd")
 
@@ -131,6 +113,9 @@ def _direct_sq_dist(a: Tensor, b: Tensor) -> float:
 
 
 def gram_tile(rows: GramState, cols: GramState, r: slice, c: slice) -> np.ndarray:
+    """MSE or NLPD between rows[r] and cols[c]. On the CPU, call it inside
+    `devices.one_thread_per_op` (pairwise runs tiles side by side) so the bits of a tile do
+    not depend on how a library split its products between threads."""
     same = None
     if rows is cols:
         ri = torch.arange(r.start, r.stop, device=rows.features[0].device)

@@ -14,17 +14,12 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
-import torch
 
 from percmusic_cli.config import METRICS, DistanceConfig
+from percmusic_cli.devices import one_thread_per_op, resolve_device, set_threads
 from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
 from percmusic_cli.metrics._checks import check_min_size
-from percmusic_cli.metrics._gram import (
-    GramState,
-    fixed_reduction_order,
-    gram_tile,
-    prepare_gram,
-)
+from percmusic_cli.metrics._gram import GramState, gram_tile, prepare_gram
 from percmusic_cli.metrics._msssim_state import MsssimState, msssim_pairs_values, prepare_msssim
 from percmusic_cli.progress import NullReporter, Reporter
 
@@ -75,8 +70,6 @@ class PairwiseEngine:
     """Computes distance tiles for `config.metric` on `device` ("cpu", "cuda" or "auto")."""
 
     def __init__(self, config: DistanceConfig, device: str = "cpu") -> None:
-        from percmusic_cli.devices import resolve_device, set_threads
-
         if config.metric not in METRICS:
             raise UsageError(
                 f"unknown metric {config.metric!r}: choose one of {', '.join(METRICS)}"
@@ -240,6 +233,5 @@ def _tile_executor(engine: PairwiseEngine) -> Iterator[Executor]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             yield pool
         return
-    workers = torch.get_num_threads()
-    with fixed_reduction_order("cpu"), ThreadPoolExecutor(max_workers=workers) as pool:
+    with one_thread_per_op("cpu") as workers, ThreadPoolExecutor(max_workers=workers) as pool:
         yield pool
