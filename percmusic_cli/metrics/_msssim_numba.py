@@ -11,10 +11,15 @@ import numba
 import numpy as np
 from numba import prange
 
+_FAST = {"nnan", "ninf", "nsz", "arcp", "afn"}
+
 
 # error_model="numpy": no zero-division checks, which would stop the loops vectorising; the
 # loops index views with the bare loop variable so no negative-index wraparound is emitted.
-@numba.njit(fastmath=True, cache=True, nogil=True, error_model="numpy")
+# Fast-math without reassociation or contraction: with them the sums' order (and fused
+# multiply-adds) depended on how LLVM inlined this function, so a freshly compiled copy and
+# the cached one gave different last bits, and a resumed matrix differed from its first run.
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _scale_terms(
     xa: np.ndarray,
     xb: np.ndarray,

@@ -7,8 +7,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+_FAST = {"nnan", "ninf", "nsz", "arcp", "afn"}
 
-@numba.njit(fastmath=True, cache=True, nogil=True)
+
+# Fast-math without reassociation or contraction: with them the sums' order (and fused
+# multiply-adds) depended on how LLVM inlined this function, so a freshly compiled copy and
+# the cached one gave different last bits, and a resumed matrix differed from its first run.
+@numba.njit(fastmath=_FAST, cache=True, nogil=True)
 def sq_dist(a: np.ndarray, b: np.ndarray) -> float:
     acc = 0.0
     for k in range(a.shape[0]):
