@@ -12,7 +12,7 @@ import numpy as np
 
 from percmusic_cli.config import METRICS
 from percmusic_cli.errors import DataError
-from percmusic_cli.hashing import param_hash
+from percmusic_cli.steps.distances import block_key
 from percmusic_cli.steps.views import SplitView, split_view
 from percmusic_cli.store import Store
 from percmusic_cli.store import browse as sb
@@ -35,10 +35,7 @@ def _matches(ds: DistanceSet, view: SplitView) -> bool:
     """Whether the matrix was computed on exactly the view's tracks (its key says so)."""
     if ds.rows_part not in view.rows or ds.cols_part not in view.rows:
         return False
-    key = param_hash(
-        ds.config.get("key", {}), view.feature_hash, view.ids(ds.rows_part), view.ids(ds.cols_part)
-    )
-    return key == ds.dist_hash
+    return block_key(ds.config.get("key", {}), view, ds.rows_part, ds.cols_part) == ds.dist_hash
 
 
 def _current_sets(store: Store, view: SplitView) -> list[tuple[DistanceSet, np.ndarray]]:

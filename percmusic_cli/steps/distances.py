@@ -33,6 +33,12 @@ def metric_list(metric: str) -> list[str]:
     return [metric]
 
 
+def block_key(key_fields: object, view: SplitView, rows: str, cols: str) -> str:
+    """The store key of one block: metric parameters, feature set, exact row and column
+    track ids (so a block is never reused for other tracks or parameters)."""
+    return param_hash(key_fields, view.feature_hash, view.ids(rows), view.ids(cols))
+
+
 class DistanceBlocks:
     """Gets (computing when needed) distance blocks of one view under one configuration."""
 
@@ -45,9 +51,7 @@ class DistanceBlocks:
         self.log: list[dict[str, Any]] = []
 
     def key(self, rows: str, cols: str) -> str:
-        return param_hash(
-            self.cfg.key_fields(), self.view.feature_hash, self.view.ids(rows), self.view.ids(cols)
-        )
+        return block_key(self.cfg.key_fields(), self.view, rows, cols)
 
     def _stored(self, rows: str, cols: str) -> np.ndarray | None:
         with self.store.connect(read_only=True) as con:
