@@ -149,7 +149,13 @@ def get_run(con: t.Con, run_id: str) -> dict[str, Any] | None:
     )
     if not rows:
         return None
-    run = rows[0]
+    exact = [r for r in rows if r["run_id"] == run_id]
+    if not exact and len(rows) > 1:
+        from percmusic_cli.errors import UsageError
+
+        names = ", ".join(r["run_id"] for r in rows[:8])
+        raise UsageError(f"{run_id!r} matches {len(rows)} runs ({names}): give more of the id")
+    run = (exact or rows)[0]
     for key in ("config", "versions", "result"):
         run[key] = json.loads(run[key]) if run[key] else None
     run["predictions"] = t.query(

@@ -161,3 +161,9 @@ def test_ingest_reads_a_tarball_safely(cli: Cli, gtzan_tree: TinyTree, tmp_path:
     assert any("escape" in p["path"] for p in summary["problems"])
     assert not (tmp_path / "escape.wav").exists()
     assert not (cli.store / "sources" / "escape.wav").exists()
+
+
+def test_results_show_refuses_an_ambiguous_prefix(study: Cli) -> None:
+    result = study("results", "show", "knn-")
+    assert result.exit_code == 1
+    assert "matches 2 runs" in result.stderr
