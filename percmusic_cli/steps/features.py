@@ -123,7 +123,7 @@ def _assemble(
     rec = a.assemble_parts(
         store.root, rel, parts, "images", shape, np.dtype(np.float32), kind="features"
     )
-    padded = np.concatenate([a.read_part(store.root, rel, p)["padded"] for p in parts])
+    padded = np.concatenate([a.read_part(store.root, rel, p, ("padded",))["padded"] for p in parts])
     fs = t.FeatureSet(
         key,
         dataset,

@@ -6,7 +6,6 @@ chunk in flight and a rerun does only the files not yet recorded."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from percmusic_cli.datasets import gtzan, synthetic
 from percmusic_cli.datasets.archive import safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
 from percmusic_cli.errors import DataError, DecodeError
+from percmusic_cli.hashing import file_digest
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
@@ -52,14 +52,6 @@ def _is_archive(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def _md5(path: Path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _examine(dataset: str, kind: str, src: SourceFile, sample_rate: int) -> t.TrackRow:
     """Describe one file; never raises for a bad file."""
     base: dict[str, Any] = {
@@ -70,7 +62,7 @@ def _examine(dataset: str, kind: str, src: SourceFile, sample_rate: int) -> t.Tr
         "path": str(src.path),
     }
     try:
-        md5 = _md5(src.path)
+        md5 = file_digest(src.path, "md5")
     except OSError as exc:
         return t.TrackRow(
             **base,

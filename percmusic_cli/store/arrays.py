@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 
 from percmusic_cli.errors import ArrayIntegrityError, StoreError
+from percmusic_cli.hashing import file_digest
 
 TMP_PREFIX = ".tmp-"
 
@@ -37,11 +38,7 @@ class ArrayRecord:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
+    return file_digest(path, "sha256")
 
 
 @contextlib.contextmanager
@@ -128,11 +125,14 @@ def has_part(root: Path, rel_path: str, key: str) -> bool:
     return (parts_dir(root, rel_path) / f"{key}.npz").is_file()
 
 
-def read_part(root: Path, rel_path: str, key: str) -> dict[str, np.ndarray]:
+def read_part(
+    root: Path, rel_path: str, key: str, names: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """The part's arrays, or only `names` (an .npz member is read only when asked for)."""
     target = parts_dir(root, rel_path) / f"{key}.npz"
     try:
         with np.load(target, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
+            return {name: data[name] for name in (names or data.files)}
     except (ValueError, OSError, KeyError) as exc:
         raise ArrayIntegrityError(f"part file {target} is unreadable: {exc}") from exc
 
@@ -179,7 +179,9 @@ def assemble_parts(
             np.lib.format.write_array_header_1_0(out, header)
             rows = 0
             for key in keys:
-                part = np.ascontiguousarray(read_part(root, rel_path, key)[name], dtype=dtype)
+                part = np.ascontiguousarray(
+                    read_part(root, rel_path, key, (name,))[name], dtype=dtype
+                )
                 rows += part.shape[0]
                 out.write(part.tobytes())
     except OSError as exc:
