@@ -81,13 +81,15 @@ main()
 def make_dataset(root: Path, genres: int = 4, per_genre: int = 9) -> Path:
     """A tiny labelled tree (1.5 s tones, one garbage file) using the tests' helpers."""
     sys.path.insert(0, str(REPO / "tests"))
-    from trees import GTZAN_GENRES, SR, tone_clip, write_broken, write_wav
+    from trees import SR, tone_clip, write_broken, write_wav
 
-    for g, genre in enumerate(GTZAN_GENRES[:genres]):
+    from percmusic_cli.datasets.gtzan import GENRES
+
+    for g, genre in enumerate(GENRES[:genres]):
         for j in range(per_genre):
             clip = tone_clip(110.0 * (g + 1) * (1 + 0.03 * j), seed=j)
             write_wav(root / genre / f"clip {j}.wav", clip, SR)
-    write_broken(root / GTZAN_GENRES[0] / "broken.wav", "garbage")
+    write_broken(root / GENRES[0] / "broken.wav", "garbage")
     return root
 
 

@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from percmusic_cli.steps.features import FeatureSummary
     from percmusic_cli.steps.ingest import IngestSummary
     from percmusic_cli.steps.split import SplitSummary
+    from percmusic_cli.steps.views import SplitView
+
+
+def _view(store: Store, dataset: str | None) -> SplitView:
+    """The named (or only) dataset's active feature set cut by its active split."""
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.views import split_view
+
+    return split_view(store, common.resolve_dataset(store, dataset))
 
 
 def open_store(path: str | Path | None = None) -> Store:
@@ -110,13 +119,11 @@ def distances(
 ) -> list[dict[str, Any]]:
     """Compute (or reuse) the distance blocks the split needs, or all x all."""
     from percmusic_cli.config import DistanceConfig
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.distances import compute_distances, metric_list
-    from percmusic_cli.steps.views import split_view
 
     metrics = metric_list(metric)
     with store.writer(wait_s, "distances"):
-        view = split_view(store, common.resolve_dataset(store, dataset))
+        view = _view(store, dataset)
         return compute_distances(store, view, metrics, pairs, config or DistanceConfig(), reporter)
 
 
@@ -130,14 +137,12 @@ def distance_stats(
 ) -> list[dict[str, Any]]:
     """Within-genre and overall distance distributions per metric (the study's Fig. 1)."""
     from percmusic_cli.config import DistanceConfig
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.distances import distance_stats as step
     from percmusic_cli.steps.distances import metric_list
-    from percmusic_cli.steps.views import split_view
 
     metrics = metric_list(metric)
     with store.writer(wait_s, "distances stats"):
-        view = split_view(store, common.resolve_dataset(store, dataset))
+        view = _view(store, dataset)
         return step(store, view, metrics, config or DistanceConfig(), reporter)
 
 
@@ -160,14 +165,12 @@ def knn(
 ) -> list[dict[str, Any]]:
     """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.distances import metric_list
     from percmusic_cli.steps.knn import run_knn
-    from percmusic_cli.steps.views import split_view
 
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
-        view = split_view(store, common.resolve_dataset(store, dataset))
+        view = _view(store, dataset)
         return run_knn(
             store,
             view,
@@ -213,14 +216,12 @@ def train(
 ) -> dict[str, Any]:
     """Train (or resume, or reuse) an autoencoder; returns its models-table row."""
     from percmusic_cli.config import ModelConfig
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.train import train_model
-    from percmusic_cli.steps.views import split_view
 
     with store.writer(wait_s, f"train --loss {config.loss}"):
         view = None
         if config.data == "spectrograms":
-            view = split_view(store, common.resolve_dataset(store, dataset))
+            view = _view(store, dataset)
         return train_model(store, config, model or ModelConfig(), view, reporter)
 
 
@@ -236,14 +237,12 @@ def classify(
 ) -> list[dict[str, Any]]:
     """Experiment 2: latents of `model` to logistic regression, plus the controls."""
     from percmusic_cli.config import ClassifyConfig
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.classify import run_classify
-    from percmusic_cli.steps.views import split_view
 
     if model is None and not controls:
         raise UsageError("give --model, or ask for the controls")
     with store.writer(wait_s, "classify"):
-        view = split_view(store, common.resolve_dataset(store, dataset))
+        view = _view(store, dataset)
         return run_classify(
             store, view, model, config or ClassifyConfig(), controls, reporter, force
         )
@@ -275,12 +274,10 @@ def reproduce(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
-    from percmusic_cli.steps import common
     from percmusic_cli.steps.reproduce import reproduce as step
-    from percmusic_cli.steps.views import split_view
 
     with store.writer(wait_s, "reproduce"):
-        view = split_view(store, common.resolve_dataset(store, dataset))
+        view = _view(store, dataset)
         return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
 
 

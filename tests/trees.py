@@ -9,12 +9,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from percmusic_cli.datasets.gtzan import GENRES
+
 SR = 22050
 CLIP_SECONDS = 1.5
-GTZAN_GENRES = (
-    "blues", "classical", "country", "disco", "hiphop",
-    "jazz", "metal", "pop", "reggae", "rock",
-)  # fmt: skip
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
@@ -103,7 +101,7 @@ def _split_ids_per_genre() -> dict[str, list[str]]:
 
     split = fault_filtered_split()
     chosen: dict[str, list[str]] = {}
-    for genre in GTZAN_GENRES:
+    for genre in GENRES:
         ids = sorted(t for t in split if t.startswith(genre + "."))
         chosen[genre] = [next(t for t in ids if split[t] == s) for s in ("train", "valid", "test")]
     return chosen

@@ -11,11 +11,10 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.steps.split import METHODS
 
 if TYPE_CHECKING:
     from percmusic_cli.steps.split import SplitSummary
-
-METHODS = ("auto", "fault-filtered", "random", "file")
 
 
 def filter_split(

@@ -13,7 +13,7 @@ from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps import runs
 from percmusic_cli.steps.distances import DistanceBlocks
-from percmusic_cli.steps.views import SplitView
+from percmusic_cli.steps.views import PARTS, SplitView
 from percmusic_cli.store import Store
 
 
@@ -35,7 +35,7 @@ def run_knn(
             cfg,
             dcfg.key_fields(),
             view.feature_hash,
-            {p: view.ids(p) for p in ("train", "valid", "test")},
+            {p: view.ids(p) for p in PARTS},
         )
         found = None if force else runs.existing_run(store, key)
         if found is not None:

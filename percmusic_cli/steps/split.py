@@ -19,7 +19,7 @@ from percmusic_cli.seeding import numpy_rng
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 
-PARTS = ("train", "valid", "test")
+PARTS = gtzan.SPLITS  # train, valid, test; every other track is "excluded"
 METHODS = ("auto", "fault-filtered", "random", "file")
 
 

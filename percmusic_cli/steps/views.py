@@ -8,10 +8,9 @@ import numpy as np
 
 from percmusic_cli.errors import DataError
 from percmusic_cli.steps.features import load_features
+from percmusic_cli.steps.split import PARTS
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
-
-PARTS = ("train", "valid", "test")
 
 
 @dataclass

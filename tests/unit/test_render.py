@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from percmusic_cli.datasets.gtzan import GENRES
 from percmusic_cli.experiments.report import (
     ClassifierResult,
     ClassScore,
@@ -32,18 +33,7 @@ from percmusic_cli.render import (
 )
 from percmusic_cli.render.fmt import abbreviate
 
-GTZAN = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-]
+GTZAN = list(GENRES)
 
 
 def _text(renderable: object, width: int = 100) -> str:
