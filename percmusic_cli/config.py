@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-METRICS = ("mse", "msssim", "nlpd")
+from percmusic_cli import metric_names
+
+# The metric names live in the metric registry (`percmusic_cli.metrics.registry`); configs
+# check theirs against the catalogue of registered names, which imports no metric code.
 MSSSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
@@ -46,7 +49,9 @@ class NlpdConfig:
 @dataclass(frozen=True)
 class DistanceConfig:
     """How a pairwise matrix is computed. `tile` and `device` do not change values,
-    so they are excluded from the artefact key (see `key_fields`)."""
+    so they are excluded from the artefact key (see `key_fields`). A metric's settings are
+    the field of its settings type: `msssim`, `nlpd`, or one of `params` (settings of any
+    other registered metric, e.g. a plugin's); absent, that metric's defaults."""
 
     metric: str = "nlpd"
     msssim: MsssimConfig = field(default_factory=MsssimConfig)
@@ -54,14 +59,17 @@ class DistanceConfig:
     tile: int = 64
     device: str = "auto"
     threads: int | None = None
+    params: tuple[object, ...] = ()
+
+    def __post_init__(self) -> None:
+        metric_names.check_name(self.metric)
 
     def key_fields(self) -> dict[str, object]:
-        fields: dict[str, object] = {"metric": self.metric}
-        if self.metric == "msssim":
-            fields["msssim"] = self.msssim
-        if self.metric == "nlpd":
-            fields["nlpd"] = self.nlpd
-        return fields
+        """The metric's name and settings: what a distance artefact's key hashes."""
+        # The registry sits above this module: looked up at call time, by steps only.
+        from percmusic_cli.metrics import registry
+
+        return registry.key_fields(self)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,9 @@ class TrainConfig:
     checkpoint_every: int = 250
     device: str = "auto"
     amp: bool = True  # mixed precision on CUDA only; ignored on CPU
+
+    def __post_init__(self) -> None:
+        metric_names.check_name(self.loss, "loss")
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from percmusic_cli.models.losses import LOSSES, LossFn, loss_function
+from percmusic_cli.metrics import registry
+from percmusic_cli.models.losses import LossFn, loss_function
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator
 
@@ -69,8 +70,10 @@ class _State:
 
 
 def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
-    if cfg.loss not in LOSSES:
-        raise UsageError(f"unknown loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
+    spec = registry.get(cfg.loss)  # a broken plugin fails here, before any training
+    need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
+    if cfg.patch < need:
+        raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
     if cfg.data not in DATA_SOURCES:
         raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
     if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from percmusic_cli.config import METRICS
+from percmusic_cli.metrics import registry
 from percmusic_cli.errors import DataError
 from percmusic_cli.steps.distances import block_key
 from percmusic_cli.steps.views import SplitView, split_view
@@ -78,7 +78,8 @@ def nearest_neighbours(
     for ds, matrix in _current_sets(store, view):
         found.setdefault(ds.metric, {}).update(_distances_from(track_id, view, ds, matrix))
     out: dict[str, list[dict[str, Any]]] = {}
-    for metric in sorted(found, key=lambda m: METRICS.index(m) if m in METRICS else 99):
+    order = registry.names()
+    for metric in sorted(found, key=lambda m: order.index(m) if m in order else len(order)):
         dists = {k: v for k, v in found[metric].items() if k != track_id}
         nearest = sorted(dists, key=lambda k: (dists[k], k))[:n]
         out[metric] = [
