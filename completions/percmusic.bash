@@ -27,11 +27,12 @@ _percmusic() {
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
         "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
+        "metrics"|"metrics "*) words="--json --help" ;;
         "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --help" ;;
         "results") words="show --kind --metric --dataset --json --csv --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify dashboard demo distances features filter ingest knn metrics reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

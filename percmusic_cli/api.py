@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from percmusic_cli import metric_names as _metric_names
 from percmusic_cli.errors import UsageError
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.store import Store, locate
+from percmusic_cli.store import Store as Store  # the CLI and the TUI take the type from here
+from percmusic_cli.store import locate
 
 if TYPE_CHECKING:
     from percmusic_cli.config import (
@@ -24,9 +26,11 @@ if TYPE_CHECKING:
         SpectrogramConfig,
         TrainConfig,
     )
+    from percmusic_cli.experiments.report import ClassifierResult as ClassifierResult
+    from percmusic_cli.experiments.report import ClassScore as ClassScore
     from percmusic_cli.steps.features import FeatureSummary
-    from percmusic_cli.steps.ingest import IngestSummary
-    from percmusic_cli.steps.split import SplitSummary
+    from percmusic_cli.steps.ingest import IngestSummary as IngestSummary
+    from percmusic_cli.steps.split import SplitSummary as SplitSummary
     from percmusic_cli.steps.views import SplitView
 
 
@@ -36,6 +40,41 @@ def _view(store: Store, dataset: str | None) -> SplitView:
     from percmusic_cli.steps.views import split_view
 
     return split_view(store, common.resolve_dataset(store, dataset))
+
+
+def metric_names() -> tuple[str, ...]:
+    """Registered metric names (built-ins, then plugins), found without loading any."""
+    return _metric_names.names()
+
+
+def metrics() -> list[dict[str, Any]]:
+    """The registered metrics: name, origin (built-in or package ...), label, direction,
+    fast_pairwise, study, and `problem` (why a broken plugin cannot be used, else None)."""
+    from percmusic_cli.metrics import registry
+
+    return registry.describe()
+
+
+def metric_labels() -> dict[str, str]:
+    """Display label per usable metric, in registry order."""
+    from percmusic_cli.metrics import registry
+
+    return {s.name: s.label for s in registry.specs()}
+
+
+def split_methods() -> tuple[str, ...]:
+    """The names `filter --method` accepts."""
+    from percmusic_cli.steps.split import METHODS
+
+    return METHODS
+
+
+def classifier_result(run: dict[str, Any]) -> ClassifierResult:
+    """The result summary of a stored run (`run_detail`), without its predictions (they are
+    kept in their own table)."""
+    from percmusic_cli.experiments.report import ClassifierResult
+
+    return ClassifierResult.from_dict({**run["result"], "predictions": []})
 
 
 def open_store(path: str | Path | None = None) -> Store:
@@ -354,9 +393,10 @@ def nearest_neighbours(
     return browse.nearest_neighbours(store, dataset, track_id, n)
 
 
-def distance_values(store: Store, dataset: str, metric: str) -> dict[str, Any] | None:
-    """Within-label and all pairwise distances (numpy arrays) from the stored all x all
-    matrix, or None when `percmusic distances stats` has not stored one."""
+def distance_stats_by_metric(store: Store, dataset: str) -> dict[str, list[dict[str, Any]]]:
+    """Per metric: the Fig. 1 statistics (groups, quantiles, densities) that
+    `percmusic distances stats` stored for the dataset's active split; a metric without
+    them is absent."""
     from percmusic_cli.steps import browse
 
-    return browse.distance_groups(store, dataset, metric)
+    return browse.distance_stats(store, dataset)

@@ -11,17 +11,17 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.steps.split import METHODS
 
 if TYPE_CHECKING:
-    from percmusic_cli.steps.split import SplitSummary
+    from percmusic_cli.api import SplitSummary
 
 
 def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random."
+            help=f"One of {', '.join(api.split_methods())}; "
+            "auto = fault-filtered for GTZAN, else random."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,

@@ -13,7 +13,7 @@ from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
 
 if TYPE_CHECKING:
-    from percmusic_cli.steps.ingest import IngestSummary
+    from percmusic_cli.api import IngestSummary
 
 
 def ingest(

@@ -8,12 +8,13 @@ import typer
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
+from percmusic_cli.cli.distances import METRIC_HELP
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import DistanceConfig, KnnConfig
 
 
 def knn(
-    metric: Annotated[str, typer.Option(help="mse, msssim, nlpd or all.")] = "all",
+    metric: Annotated[str, typer.Option(help=METRIC_HELP)] = "all",
     k_max: Annotated[int, typer.Option(help="Largest k tried.", min=1)] = 50,
     weights: Annotated[str, typer.Option(help="uniform or distance.")] = "uniform",
     select_on: Annotated[

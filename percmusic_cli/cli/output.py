@@ -21,8 +21,8 @@ from rich.progress import (
 from rich.text import Text
 
 from percmusic_cli import api
+from percmusic_cli.api import Store
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.store import Store
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True)

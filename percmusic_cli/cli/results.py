@@ -79,13 +79,12 @@ def show(
 
       percmusic results show knn-mse --plot
     """
-    from percmusic_cli.experiments.report import ClassifierResult
     from percmusic_cli.render.confusion import confusion_table
     from percmusic_cli.render.plots import curve_plot
     from percmusic_cli.render.tables import evaluation_table, per_class_table
 
     detail = api.run_detail(output.store(), run)
-    result = ClassifierResult.from_dict({**detail["result"], "predictions": []})
+    result = api.classifier_result(detail)
     items: list[Any] = [
         evaluation_table(
             result,

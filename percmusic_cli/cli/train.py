@@ -15,7 +15,12 @@ from percmusic_cli.config import PRESETS, ModelConfig
 
 
 def train(
-    loss: Annotated[str, typer.Option(help="mse, msssim or nlpd.")] = "nlpd",
+    loss: Annotated[
+        str,
+        typer.Option(
+            help=f"A registered metric: {', '.join(api.metric_names())} (see `percmusic metrics`)."
+        ),
+    ] = "nlpd",
     data: Annotated[
         str,
         typer.Option(

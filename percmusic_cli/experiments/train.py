@@ -32,9 +32,9 @@ from torch import Tensor
 from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.metrics import registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from percmusic_cli.metrics import registry
 from percmusic_cli.models.losses import LossFn, loss_function
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator

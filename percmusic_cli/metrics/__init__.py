@@ -32,7 +32,17 @@ _WHERE = {
     ),
 }  # fmt: skip
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "MemoryTileSink",
+    "PairwiseEngine",
+    "Prepared",
+    "TileSink",
+    "TileSpec",
+    "check_min_size",
+    "compute_matrix",
+    "min_side",
+    "tile_plan",
+]
 
 
 def __getattr__(name: str) -> Any:

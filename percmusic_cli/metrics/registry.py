@@ -116,6 +116,49 @@ def broken() -> dict[str, str]:
     return {n: _broken[n] for n in names() if n in _broken} | _shadowing()
 
 
+def describe() -> list[dict[str, Any]]:
+    """One row per registered name (`percmusic metrics`): name, origin, label, direction,
+    fast_pairwise, study, and `problem` (None, or why a broken one cannot be used)."""
+    rows: list[dict[str, Any]] = []
+    for name in names():
+        try:
+            spec = get(name)
+        except UsageError:
+            rows.append(_row(name, _origin(name), None, None, False, False, _broken[name]))
+            continue
+        fast = spec.fast_pairwise is not None
+        rows.append(_row(name, spec.origin, spec.label, spec.direction, fast, spec.study, None))
+    for name, reason in _shadowing().items():
+        rows.append(_row(name, "package", None, None, False, False, reason))
+    return rows
+
+
+def _row(
+    name: str,
+    origin: str,
+    label: str | None,
+    direction: str | None,
+    fast: bool,
+    study: bool,
+    problem: str | None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "origin": origin,
+        "label": label,
+        "direction": direction,
+        "fast_pairwise": fast,
+        "study": study,
+        "problem": problem,
+    }
+
+
+def _origin(name: str) -> str:
+    if name in metric_names.builtin_modules():
+        return BUILT_IN
+    return _package(metric_names.plugin_entry_points()[name])
+
+
 def study_names() -> tuple[str, ...]:
     """The paper's metrics, in registry order (what `--metric all` means)."""
     return tuple(s.name for s in specs() if s.study)

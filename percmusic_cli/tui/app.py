@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
-from percmusic_cli.store import Store
+from percmusic_cli.api import Store
 from percmusic_cli.tui.screens.distances import DistancesScreen
 from percmusic_cli.tui.screens.overview import OverviewScreen
 from percmusic_cli.tui.screens.results import ResultsScreen

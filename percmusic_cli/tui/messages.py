@@ -39,11 +39,13 @@ class RunLoaded(Message):
 
 @dataclass
 class DistancesLoaded(Message):
-    """Per metric, the within-label and all-pairs distances (None: no all x all matrix)."""
+    """Per metric, the stored Fig. 1 statistics (one row per group; absent: none stored),
+    and each metric's display label."""
 
     dataset: str | None
-    groups: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     datasets: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from percmusic_cli.config import DistanceConfig, MsssimConfig, NlpdConfig
 from percmusic_cli.errors import DataError, ImageTooSmallError, UsageError
-from percmusic_cli.metrics.mse import mse
-from percmusic_cli.metrics.msssim import one_minus_msssim
-from percmusic_cli.metrics.nlpd import nlpd, nlpd_pyramid
 from percmusic_cli.metrics._gram import prepare_nlpd
 from percmusic_cli.metrics._msssim_state import (
     _prepare_torch,
     msssim_pairs_values,
     prepare_msssim,
 )
+from percmusic_cli.metrics.mse import mse
+from percmusic_cli.metrics.msssim import one_minus_msssim
+from percmusic_cli.metrics.nlpd import nlpd, nlpd_pyramid
 from percmusic_cli.metrics.pairwise import (
     MemoryTileSink,
     PairwiseEngine,

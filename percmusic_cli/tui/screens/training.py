@@ -17,14 +17,13 @@ from percmusic_cli.render import fmt
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import TrainingLoaded
 
-LOSS_NAMES = {"mse": "MSE", "msssim": "1 - MS-SSIM", "nlpd": "NLPD"}
 LIVE_REFRESH_S = 5.0
 
 
 def model_cells(m: dict[str, Any]) -> list[str]:
     return [
         m["model_id"],
-        LOSS_NAMES.get(m["loss"], m["loss"]),
+        m.get("loss_label", m["loss"]),
         m["data"],
         f"{m['steps_done']}/{m['steps_total']}",
         m["status"],
@@ -54,7 +53,10 @@ class TrainingScreen(DataScreen):
         yield PlotextPlot(id="loss")
 
     def fetch(self) -> Message:
-        models = api.models(self.store)
+        labels = api.metric_labels()
+        models = [
+            {**m, "loss_label": labels.get(m["loss"], m["loss"])} for m in api.models(self.store)
+        ]
         return TrainingLoaded(
             models, {m["model_id"]: api.loss_history(self.store, m["model_id"]) for m in models}
         )
@@ -98,7 +100,7 @@ class TrainingScreen(DataScreen):
             history = self.histories.get(model["model_id"], [])
             plt.plot([s for s, _ in history], [v for _, v in history], marker="braille")
             plt.title(
-                f"{model['model_id']}: {LOSS_NAMES.get(model['loss'], model['loss'])} "
+                f"{model['model_id']}: {model.get('loss_label', model['loss'])} "
                 f"loss on {model['data']}"
             )
             plt.xlabel("step")
