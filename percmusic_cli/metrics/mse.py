@@ -37,10 +37,14 @@ def _tile(rows: Any, cols: Any, r: slice, c: slice) -> np.ndarray:
     return gram_tile(rows, cols, r, c)
 
 
+def _distance(x: Tensor, y: Tensor, _settings: None) -> Tensor:
+    return mse(x, y)
+
+
 SPEC = MetricSpec(
     name="mse",
     label="MSE",
-    distance=lambda x, y, _settings: mse(x, y),
+    distance=_distance,
     fast_pairwise=FastPairwise(_prepare, _tile, parallel_tiles=True),
     study=True,
 )

@@ -91,10 +91,14 @@ def _tile(rows: Any, cols: Any, r: slice, c: slice) -> np.ndarray:
     return msssim_tile(rows, cols, r, c)
 
 
+def _distance(x: Tensor, y: Tensor, config: MsssimConfig) -> Tensor:
+    return one_minus_msssim(x, y, config)
+
+
 SPEC = MetricSpec(
     name="msssim",
     label="1 - MS-SSIM",
-    distance=lambda x, y, config: one_minus_msssim(x, y, config),
+    distance=_distance,
     config_type=MsssimConfig,
     min_side=msssim_min_side,
     # The numba kernel parallelises inside a tile, and its thread pool must not be entered

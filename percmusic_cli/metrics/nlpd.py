@@ -104,10 +104,14 @@ def _tile(rows: Any, cols: Any, r: slice, c: slice) -> np.ndarray:
     return gram_tile(rows, cols, r, c)
 
 
+def _distance(x: Tensor, y: Tensor, config: NlpdConfig) -> Tensor:
+    return nlpd(x, y, config)
+
+
 SPEC = MetricSpec(
     name="nlpd",
     label="NLPD",
-    distance=lambda x, y, config: nlpd(x, y, config),
+    distance=_distance,
     config_type=NlpdConfig,
     min_side=nlpd_min_side,
     fast_pairwise=FastPairwise(_prepare, _tile, parallel_tiles=True),

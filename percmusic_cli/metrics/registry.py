@@ -45,6 +45,11 @@ class FastPairwise:
     parallel_tiles: bool = True
 
 
+def one_pixel(_settings: Any = None) -> int:
+    """The minimum side of a metric that any image suits."""
+    return 1
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric.
@@ -60,7 +65,7 @@ class MetricSpec:
     label: str
     distance: Callable[[Tensor, Tensor, Any], Tensor]
     config_type: type | None = None
-    min_side: Callable[[Any], int] = lambda _settings: 1
+    min_side: Callable[[Any], int] = one_pixel
     lower_is_better: bool = True
     fast_pairwise: FastPairwise | None = None
     study: bool = False

@@ -30,10 +30,14 @@ def one_minus_ssim(x: Tensor, y: Tensor, config: MsssimConfig = MsssimConfig()) 
     return 1.0 - ssim
 
 
+def _distance(x: Tensor, y: Tensor, config: MsssimConfig) -> Tensor:
+    return one_minus_ssim(x, y, config)
+
+
 SPEC = MetricSpec(
     name="ssim",
     label="1 - SSIM",
-    distance=lambda x, y, config: one_minus_ssim(x, y, config),
+    distance=_distance,
     config_type=MsssimConfig,
     min_side=ssim_min_side,
 )

@@ -89,11 +89,15 @@ def test_a_plugin_metric_runs_through_every_command(
 
     (knn,) = cli.json("knn", "--metric", "l1", "--n-boot", "20")
     assert knn["metric"] == "l1" and 0.0 <= knn["test_f1"] <= 1.0
+    stats = cli.json("distances", "stats", "--metric", "l1")
+    assert {r["metric"] for r in stats} == {"l1"} and "all" in {r["group"] for r in stats}
 
     model = cli.json("train", "--loss", "l1", "--preset", "quick", "--steps", "2")
     assert model["loss"] == "l1" and model["steps_done"] == 2
     rows = cli.json("classify", "--model", model["model_id"], "--n-boot", "20", "--no-controls")
     assert [r["metric"] for r in rows] == ["l1"]
+    listed_runs = cli.json("results")
+    assert sum(r["metric"] == "l1" for r in listed_runs) == 2  # the KNN run and the latent one
 
 
 def test_a_broken_plugin_is_named_with_its_reason_and_builtins_still_work(site: Path) -> None:
