@@ -71,15 +71,15 @@ class _State:
 
 def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
     spec = registry.get(cfg.loss)  # a broken plugin fails here, before any training
-    need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
-    if cfg.patch < need:
-        raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
     if cfg.data not in DATA_SOURCES:
         raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
     if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:
         raise UsageError("steps, batch_size and checkpoint_every must be at least 1")
     if cfg.patch < 2**model_cfg.stages:
         raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
+    need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
+    if cfg.patch < need:
+        raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
     if cfg.data == "spectrograms":
         if images is None or images.ndim != 3 or len(images) == 0:
             raise UsageError("data 'spectrograms' needs a non-empty (N, H, W) array of images")

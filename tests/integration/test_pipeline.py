@@ -76,6 +76,7 @@ def test_knn_all_metrics_give_runs_with_predictions(store: Store) -> None:
         assert 0.0 <= r["test_f1"] <= 1.0
 
 
+@pytest.mark.slow  # trains autoencoders
 def test_train_classify_controls_and_latent_cache(store: Store) -> None:
     model = api.train(store, TINY_TRAIN, TINY_MODEL)
     assert model["status"] == "done" and model["steps_done"] == 4
@@ -94,6 +95,7 @@ def test_train_classify_controls_and_latent_cache(store: Store) -> None:
     assert [r["test_f1"] for r in forced] == [r["test_f1"] for r in rows]  # cached latents
 
 
+@pytest.mark.slow  # trains autoencoders
 def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(PRESETS, "tiny", (dataclasses.replace(TINY_TRAIN, steps=2), TINY_MODEL))
     table = api.reproduce(store, preset="tiny", device="cpu")

@@ -143,6 +143,8 @@ def test_invalid_settings_are_usage_errors(tmp_path: Path) -> None:
         train(_cfg(loss="l1"), TINY, tmp_path)
     with pytest.raises(UsageError, match="smaller than 2"):
         train(_cfg(patch=2), TINY, tmp_path)
+    with pytest.raises(UsageError, match="too small for the msssim loss: needs 97"):
+        train(_cfg(loss="msssim", patch=64), TINY, tmp_path)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
