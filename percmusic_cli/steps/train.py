@@ -15,6 +15,7 @@ from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.train import train
 from percmusic_cli.hashing import param_hash
+from percmusic_cli.metrics import registry
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -37,6 +38,7 @@ def train_model(
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
     reporter = reporter or NullReporter()
+    registry.get(cfg.loss)  # a broken plugin loss fails here, before any row is written
     if cfg.data == "spectrograms" and view is None:
         raise UsageError("--data spectrograms needs an ingested, filtered dataset with features")
     feature_hash = view.feature_hash if cfg.data == "spectrograms" and view else None

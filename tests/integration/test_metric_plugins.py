@@ -15,6 +15,7 @@ import torch
 from clitools import Cli
 from trees import TinyTree
 
+from percmusic_cli import api
 from percmusic_cli.config import DistanceConfig
 from percmusic_cli.metrics import registry
 from percmusic_cli.metrics.pairwise import MemoryTileSink, PairwiseEngine, compute_matrix
@@ -129,3 +130,6 @@ def test_a_broken_plugin_is_a_one_line_usage_error_in_the_cli(site: Path, cli: C
     assert "ModuleNotFoundError" in result.output
     listed = cli("metrics")
     assert listed.exit_code == 0 and "broken" in listed.output
+    trained = cli("train", "--loss", "gone", "--preset", "quick", "--steps", "1")
+    assert trained.exit_code == 1 and "cannot be used" in trained.output
+    assert api.models(Store(cli.store)) == []  # no phantom "training" row
