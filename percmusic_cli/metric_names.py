@@ -1,9 +1,10 @@
 """Which metric names exist, found without importing any metric code, so that a config can
 check a name on construction and the CLI can list names in its help without loading torch.
 
-Built-in metrics are the public modules of `percmusic_cli/metrics` (one module per metric,
-named as the metric; modules starting with "_" and the infrastructure modules below are not
-metrics). Installed packages add metrics through the entry-point group `percmusic.metrics`.
+Built-in metrics are the modules of `percmusic_cli/metrics` that define a top-level `SPEC`
+(one module per metric, named as the metric; found by reading the source, not importing it,
+so machinery such as `pairwise.py` or a new helper module is never taken for a metric).
+Installed packages add metrics through the entry-point group `percmusic.metrics`.
 `percmusic_cli.metrics.registry` loads the modules these names point to."""
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import functools
 import importlib.util
 import pkgutil
+import re
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from percmusic_cli.errors import UsageError
 
 ENTRY_POINT_GROUP = "percmusic.metrics"
 BUILTIN_PACKAGE = "percmusic_cli.metrics"
-# Public modules of the metrics package that are machinery, not metrics.
-INFRASTRUCTURE = frozenset({"pairwise", "registry"})
+_DEFINES_SPEC = re.compile(r"^SPEC\s*[:=]", re.MULTILINE)
 
 
 @functools.cache
@@ -26,11 +28,14 @@ def builtin_modules() -> dict[str, str]:
     """Built-in metric name -> module path, sorted by name."""
     spec = importlib.util.find_spec(BUILTIN_PACKAGE)
     assert spec is not None and spec.submodule_search_locations is not None
-    found = {
-        info.name: f"{BUILTIN_PACKAGE}.{info.name}"
-        for info in pkgutil.iter_modules(list(spec.submodule_search_locations))
-        if not info.name.startswith("_") and info.name not in INFRASTRUCTURE
-    }
+    found = {}
+    for folder in spec.submodule_search_locations:
+        for info in pkgutil.iter_modules([folder]):
+            source = Path(folder) / f"{info.name}.py"
+            if info.name.startswith("_") or info.ispkg or not source.is_file():
+                continue
+            if _DEFINES_SPEC.search(source.read_text(encoding="utf-8")):
+                found[info.name] = f"{BUILTIN_PACKAGE}.{info.name}"
     return dict(sorted(found.items()))
 
 
