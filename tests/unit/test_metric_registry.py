@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from clitools import Cli
 
 from percmusic_cli.config import DistanceConfig, MsssimConfig, NlpdConfig, TrainConfig
 from percmusic_cli.errors import UsageError
@@ -54,3 +55,19 @@ def test_metric_list_takes_all_one_name_or_a_comma_list() -> None:
     assert metric_list("nlpd, ssim,nlpd") == ["nlpd", "ssim"]
     with pytest.raises(UsageError, match=r"unknown metric 'bad'.*or all"):
         metric_list("mse,bad")
+
+
+def test_metrics_command_lists_origin_label_direction_and_fast_path(cli: Cli) -> None:
+    rows = {r["name"]: r for r in cli.json("metrics")}
+    assert rows["nlpd"] == {
+        "name": "nlpd",
+        "origin": "built-in",
+        "label": "NLPD",
+        "direction": "lower is better",
+        "fast_pairwise": True,
+        "study": True,
+        "problem": None,
+    }
+    assert rows["ssim"]["fast_pairwise"] is False and rows["ssim"]["study"] is False
+    table = cli("metrics")
+    assert table.exit_code == 0 and "1 - MS-SSIM" in table.output and "no (generic)" in table.output
