@@ -58,6 +58,10 @@ def ingest(
     reporter = reporter or NullReporter()
     if path is None and not synthetic:
         raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
+    if path is not None and synthetic:
+        raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
+    if not 2 <= clips_per_class <= 1000:
+        raise UsageError(f"--clips-per-class {clips_per_class}: expected 2 to 1000")
     with store.writer(wait_s, "ingest"):
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)

@@ -38,7 +38,6 @@ from percmusic_cli.models.losses import LOSSES, LossFn, loss_function
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator
 
-DATA_SOURCES = ("noise", "spectrograms")
 # Fields that must match for a checkpoint to be resumed under a config (steps may grow).
 _RESUME_KEYS = ("loss", "data", "batch_size", "patch", "lr", "seed")
 _GENERATOR_KEY = "data_generator"
@@ -68,13 +67,12 @@ class _State:
 # ---------------------------------------------------------------- checks and data
 
 
-def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+    """What the configs cannot check alone (they check their own fields on construction):
+    the loss name, the patch against the model's depth and the images. Callers that write
+    a model row call this first."""
     if cfg.loss not in LOSSES:
         raise UsageError(f"unknown loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
-    if cfg.data not in DATA_SOURCES:
-        raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
-    if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:
-        raise UsageError("steps, batch_size and checkpoint_every must be at least 1")
     if cfg.patch < 2**model_cfg.stages:
         raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
     if cfg.data == "spectrograms":
@@ -201,7 +199,7 @@ def train(
     in total, without writing a checkpoint beyond the periodic ones: the next call resumes from
     the last periodic checkpoint. Used to test resumption.
     """
-    _validate(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
+    check_inputs(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
     device = resolve_device(cfg.device)
     reporter = reporter or NullReporter()
     images = None
