@@ -62,6 +62,10 @@ def ingest(
         raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
     if not 2 <= clips_per_class <= 1000:
         raise UsageError(f"--clips-per-class {clips_per_class}: expected 2 to 1000")
+    if dataset is not None:
+        from percmusic_cli.config import check_dataset_name
+
+        check_dataset_name(dataset)  # before the store or sources/ are touched
     with store.writer(wait_s, "ingest"):
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
@@ -80,8 +84,9 @@ def split(
     wait_s: float = 0.0,
 ) -> SplitSummary:
     from percmusic_cli.steps import common
-    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.steps.split import check_options, make_split
 
+    check_options(method, seed, ratios)  # a bad option is a usage error, whatever the store
     with store.writer(wait_s, "filter"):
         name = common.resolve_dataset(store, dataset)
         return make_split(store, name, method, seed=seed, ratios=ratios, file=file)
@@ -96,9 +101,13 @@ def features(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
 ) -> FeatureSummary:
+    from percmusic_cli.config import check_device, check_frames
     from percmusic_cli.steps import common
     from percmusic_cli.steps.features import compute_features
 
+    check_device(device)  # options before the store: a usage error, whatever the store holds
+    if n_frames is not None:
+        check_frames(n_frames)
     with store.writer(wait_s, "features"):
         name = common.resolve_dataset(store, dataset)
         return compute_features(
@@ -278,8 +287,10 @@ def reproduce(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
+    from percmusic_cli.config import preset as merge_preset
     from percmusic_cli.steps.reproduce import reproduce as step
 
+    merge_preset(preset, device=device, seed=seed)  # options before the store is read
     with store.writer(wait_s, "reproduce"):
         view = _view(store, dataset)
         return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
@@ -299,6 +310,9 @@ def demo(
     from percmusic_cli.steps.split import make_split
     from percmusic_cli.steps.views import split_view
 
+    from percmusic_cli.config import check_device
+
+    check_device(device)
     reporter = reporter or NullReporter()
     with store.writer(wait_s, "demo"):
         root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)

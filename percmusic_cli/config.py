@@ -83,6 +83,10 @@ def check_device(value: object, name: str = "--device") -> None:
     _choice(name, value, DEVICES)
 
 
+def check_frames(value: object, name: str = "--frames") -> None:
+    _int(name, value, 16, MAX_FRAMES)
+
+
 def max_threads() -> int:
     return THREADS_PER_CPU * (os.cpu_count() or 1)
 
@@ -151,7 +155,7 @@ class SpectrogramConfig:
         _int("n_fft", self.n_fft, 16, 65536)
         _int("hop_length", self.hop_length, 1, self.n_fft)
         _int("--n-mels", self.n_mels, 8, MAX_MELS)
-        _int("--frames", self.n_frames, 16, MAX_FRAMES)
+        check_frames(self.n_frames)
         nyquist = self.sample_rate / 2
         if self.fmin != 0:
             _number("fmin", self.fmin, 0.0, nyquist)

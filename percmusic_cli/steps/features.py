@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from percmusic_cli.audio import LogMel, decode
-from percmusic_cli.config import SpectrogramConfig, check_device
+from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
 from percmusic_cli.hashing import param_hash
@@ -70,7 +70,7 @@ def compute_features(
     check_device(device)  # also when the features are reused
     base = cfg or SpectrogramConfig()
     if n_frames is not None:
-        base = dataclasses.replace(base, n_frames=n_frames)  # validates --frames up front
+        check_frames(n_frames)
     with store.connect(read_only=True) as con:
         rows = t.tracks(con, dataset, only_ok=True)
     if not rows:

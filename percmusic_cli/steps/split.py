@@ -121,6 +121,15 @@ def _text_lines(path: Path) -> list[str]:
     return text.splitlines()
 
 
+def check_options(method: str, seed: int, ratios: str) -> tuple[float, float, float] | None:
+    """The split options, checked before the store is read: the ratios of a random split
+    (auto may become one), else None."""
+    if method not in METHODS:
+        raise UsageError(f"--split {method!r}: choose one of {', '.join(METHODS)}")
+    check_seed(seed)
+    return parse_ratios(ratios) if method in ("auto", "random") else None
+
+
 def make_split(
     store: Store,
     dataset: str,
@@ -129,11 +138,7 @@ def make_split(
     ratios: str = "0.5,0.2,0.3",
     file: Path | None = None,
 ) -> SplitSummary:
-    # Options first, before any read or write.
-    if method not in METHODS:
-        raise UsageError(f"--split {method!r}: choose one of {', '.join(METHODS)}")
-    check_seed(seed)
-    split_ratios = parse_ratios(ratios) if method in ("auto", "random") else None
+    split_ratios = check_options(method, seed, ratios)
     with store.connect(read_only=True) as con:
         kind = t.dataset_kind(con, dataset) or "folder"
         rows = t.tracks(con, dataset, only_ok=True)
