@@ -304,13 +304,12 @@ def demo(
     clips_per_class: int = 20,
 ) -> dict[str, Any]:
     """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
+    from percmusic_cli.config import check_device
     from percmusic_cli.steps import ingest as ingest_step
     from percmusic_cli.steps.features import compute_features
     from percmusic_cli.steps.reproduce import reproduce as step
     from percmusic_cli.steps.split import make_split
     from percmusic_cli.steps.views import split_view
-
-    from percmusic_cli.config import check_device
 
     check_device(device)
     reporter = reporter or NullReporter()

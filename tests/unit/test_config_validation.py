@@ -91,7 +91,7 @@ def test_the_preset_merge_applies_overrides_and_ignores_none() -> None:
     assert model == dataclasses.replace(quick_model, hidden_channels=8)
     with pytest.raises(UsageError, match=r"^--preset 'fast': choose one of default, quick, gpu"):
         c.preset("fast")
-    with pytest.raises(UsageError, match="^--lr "):
+    with pytest.raises(UsageError, match=r"^--lr "):
         c.preset("default", lr=math.nan)
     with pytest.raises(UsageError, match="unknown training or model fields: colour"):
         c.preset("default", colour="red")
@@ -106,7 +106,7 @@ def test_plain_dataset_names_pass(name: str) -> None:
     "name", ["", " ", ".", "..", "../../outside", "/abs", "a/b", "a\\b", "x\x1b[31m", "a\nb"]
 )
 def test_dataset_names_that_could_leave_the_store_are_refused(name: str) -> None:
-    with pytest.raises(UsageError, match="^--dataset "):
+    with pytest.raises(UsageError, match=r"^--dataset "):
         c.check_dataset_name(name)
 
 
@@ -114,7 +114,7 @@ def test_empty_and_root_store_paths_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for bad in ("", "  ", "/", "//", Path("/")):
-        with pytest.raises(UsageError, match="^--store "):
+        with pytest.raises(UsageError, match=r"^--store "):
             locate(bad)
     monkeypatch.setenv("PERCMUSIC_STORE", "/")
     with pytest.raises(UsageError, match=r"^\$PERCMUSIC_STORE "):
