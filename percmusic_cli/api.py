@@ -60,11 +60,10 @@ def ingest(
         raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
     if path is not None and synthetic:
         raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
-    if not 2 <= clips_per_class <= 1000:
-        raise UsageError(f"--clips-per-class {clips_per_class}: expected 2 to 1000")
-    if dataset is not None:
-        from percmusic_cli.config import check_dataset_name
+    from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
 
+    check_int("--clips-per-class", clips_per_class, 2, MAX_CLIPS)
+    if dataset is not None:
         check_dataset_name(dataset)  # before the store or sources/ are touched
     with store.writer(wait_s, "ingest"):
         if synthetic:
@@ -304,7 +303,7 @@ def demo(
     clips_per_class: int = 20,
 ) -> dict[str, Any]:
     """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
-    from percmusic_cli.config import check_device
+    from percmusic_cli.config import MAX_CLIPS, check_device, check_int
     from percmusic_cli.steps import ingest as ingest_step
     from percmusic_cli.steps.features import compute_features
     from percmusic_cli.steps.reproduce import reproduce as step
@@ -312,6 +311,7 @@ def demo(
     from percmusic_cli.steps.views import split_view
 
     check_device(device)
+    check_int("--clips-per-class", clips_per_class, 4, MAX_CLIPS)  # 4: a random split per class
     reporter = reporter or NullReporter()
     with store.writer(wait_s, "demo"):
         root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)

@@ -34,6 +34,7 @@ MAX_PATCH = 4096
 MAX_CHANNELS = 4096
 MAX_STEPS = 100_000_000
 MAX_TILE = 8192
+MAX_CLIPS = 1000  # synthetic clips per class: 10 s each, so 10 x 1000 clips is about 4 GB
 THREADS_PER_CPU = 8  # more threads than this per core only thrash (1000000 segfaulted)
 RATIO_TOLERANCE = 1e-3
 
@@ -81,6 +82,11 @@ def check_seed(value: object, name: str = "--seed") -> None:
 
 def check_device(value: object, name: str = "--device") -> None:
     _choice(name, value, DEVICES)
+
+
+def check_int(name: str, value: object, low: int, high: int) -> None:
+    """A whole number from low to high, for options that belong to no config."""
+    _int(name, value, low, high)
 
 
 def check_frames(value: object, name: str = "--frames") -> None:

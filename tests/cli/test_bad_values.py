@@ -65,6 +65,9 @@ BAD = [
     (("reproduce", "--preset", "fast"), "--preset"),
     (("reproduce", "--seed", "-1"), "--seed"),
     (("ingest", "--synthetic", "/some/path"), "--synthetic"),
+    (("ingest", "--synthetic", "--clips-per-class", str(10**8)), "--clips-per-class"),
+    (("demo", "--clips-per-class", "1"), "--clips-per-class"),
+    (("demo", "--device", "foo"), "--device"),
     (("knn", "--dataset", "../../outside"), "--dataset"),
     (("ingest", ".", "--dataset", "/abs/name"), "--dataset"),
 ]
