@@ -120,3 +120,16 @@ def test_empty_and_root_store_paths_are_refused(
     with pytest.raises(UsageError, match=r"^\$PERCMUSIC_STORE "):
         locate()
     assert locate(tmp_path / "s") == tmp_path / "s"
+
+
+def test_knn_votes_never_treat_an_unknown_weighting_as_distance() -> None:
+    import numpy as np
+
+    from percmusic_cli.experiments.knn import predict_all_k
+
+    d = np.array([[1.0, 2.0, 3.0]])
+    codes = np.array([0, 1, 1])
+    assert predict_all_k(d, codes, 2, 3, "distance")[0][:, 0].tolist() == [0, 0, 0]
+    assert predict_all_k(d, codes, 2, 3, "uniform")[0][:, 0].tolist() == [0, 0, 1]
+    with pytest.raises(UsageError, match=r"^--weights 'distanse': choose one of uniform"):
+        predict_all_k(d, codes, 2, 3, "distanse")
