@@ -52,7 +52,9 @@ def reproduce(
 
 
 def demo(
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)] = 20,
+    clips_per_class: Annotated[
+        int, typer.Option(help="Synthetic clips per class (4 to 1000).")
+    ] = 20,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
