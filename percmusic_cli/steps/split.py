@@ -85,9 +85,7 @@ def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[
     if path.is_dir():
         for part in PARTS:
             for f in sorted(path.glob(f"{part}*.txt")):
-                pairs += [
-                    (line.strip(), part) for line in f.read_text().splitlines() if line.strip()
-                ]
+                pairs += [(line.strip(), part) for line in _text_lines(f) if line.strip()]
     elif path.is_file():
         for n, line in enumerate(_text_lines(path), 1):
             if not line.strip() or line.startswith("#"):
