@@ -342,6 +342,21 @@ _TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 _MODEL_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
 
 
+MAX_ACTIVATION = 2**31  # values in the first hidden activation: 8 GiB in float32
+
+
+def check_training_size(train: TrainConfig, model: ModelConfig) -> None:
+    """Each size is bounded alone; together they must still fit: the first layer's output
+    alone holds batch x hidden x (patch / 2)^2 values."""
+    values = train.batch_size * model.hidden_channels * (train.patch // 2) ** 2
+    if values > MAX_ACTIVATION:
+        raise UsageError(
+            f"--batch {train.batch_size} x --hidden {model.hidden_channels} x --patch "
+            f"{train.patch}: one activation would hold {values:.3g} values (at most 2^31); "
+            "make one of them smaller"
+        )
+
+
 def check_preset(name: object) -> None:
     _choice("--preset", name, tuple(PRESETS))
 
@@ -358,4 +373,5 @@ def preset(name: str = "default", **overrides: Any) -> tuple[TrainConfig, ModelC
     base_train, base_model = PRESETS[name]
     train = dataclasses.replace(base_train, **{k: given[k] for k in given if k in _TRAIN_FIELDS})
     model = dataclasses.replace(base_model, **{k: given[k] for k in given if k in _MODEL_FIELDS})
+    check_training_size(train, model)
     return train, model

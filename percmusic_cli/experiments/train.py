@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.config import ModelConfig, TrainConfig, check_training_size
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
@@ -73,6 +73,7 @@ def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | 
     a model row call this first."""
     if cfg.loss not in LOSSES:
         raise UsageError(f"unknown loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
+    check_training_size(cfg, model_cfg)
     if cfg.patch < 2**model_cfg.stages:
         raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
     if cfg.data == "spectrograms":

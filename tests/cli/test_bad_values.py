@@ -59,6 +59,7 @@ BAD = [
     (("train", "--hidden", str(10**8)), "--hidden"),
     (("train", "--batch", str(10**8)), "--batch"),
     (("train", "--preset", "fast"), "--preset"),
+    (("train", "--batch", "4096", "--patch", "4096"), "--batch 4096 x --hidden 64 x --patch 4096"),
     (("train", "--nonlinearity", "tanh"), "--nonlinearity"),
     (("train", "--data", "images"), "--data"),
     (("reproduce", "--device", "foo"), "--device"),
