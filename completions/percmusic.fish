@@ -85,7 +85,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from knn' -l json -d 'JSON on s
 complete -c percmusic -n '__fish_seen_subcommand_from knn' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a reproduce -d 'Run the whole study on the ingested, filtered dataset and print its table.'
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l quick -d 'Small presets: minutes on 2 CPU cores (same as --preset quick).'
-complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l preset -r -F -d 'default, quick or gpu (training sizes).'
+complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l preset -r -F -d 'default, quick, gpu (training sizes).'
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l dataset -r -F -d 'Dataset (default: the only one).'
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l device -r -F -d 'auto, cpu or cuda.'
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l seed -r -F -d 'Seed of training, bootstrap and controls.'

@@ -9,6 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.config import PRESETS
 
 
 def reproduce(
@@ -19,7 +20,7 @@ def reproduce(
         ),
     ] = False,
     preset: Annotated[
-        str, typer.Option(help="default, quick or gpu (training sizes).")
+        str, typer.Option(help=f"{', '.join(PRESETS)} (training sizes).")
     ] = "default",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
