@@ -133,3 +133,31 @@ def test_knn_votes_never_treat_an_unknown_weighting_as_distance() -> None:
     assert predict_all_k(d, codes, 2, 3, "uniform")[0][:, 0].tolist() == [0, 0, 1]
     with pytest.raises(UsageError, match=r"^--weights 'distanse': choose one of uniform"):
         predict_all_k(d, codes, 2, 3, "distanse")
+
+
+@pytest.mark.parametrize(
+    ("archive", "dataset"), [("ok.tar.gz", "../../outside"), (".tar.gz", None)]
+)
+def test_an_archive_never_extracts_outside_the_store(
+    tmp_path: Path, archive: str, dataset: str | None
+) -> None:
+    import io
+    import tarfile
+
+    from percmusic_cli import api
+
+    path = tmp_path / "in" / archive
+    path.parent.mkdir()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("rock/a.wav")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"RIFF"))
+    store = api.open_store(tmp_path / "deep" / "store")
+    with pytest.raises(UsageError, match=r"^--dataset "):
+        api.ingest(store, path, dataset=dataset)
+    assert (
+        sorted(p.name for p in tmp_path.iterdir()) == ["deep", "in"]
+        or not (tmp_path / "deep").exists()
+    )
+    assert not (tmp_path / "outside").exists() and not (tmp_path / "deep" / "outside").exists()
+    assert not (store.root / "sources").exists()
