@@ -155,9 +155,5 @@ def test_an_archive_never_extracts_outside_the_store(
     store = api.open_store(tmp_path / "deep" / "store")
     with pytest.raises(UsageError, match=r"^--dataset "):
         api.ingest(store, path, dataset=dataset)
-    assert (
-        sorted(p.name for p in tmp_path.iterdir()) == ["deep", "in"]
-        or not (tmp_path / "deep").exists()
-    )
     assert not (tmp_path / "outside").exists() and not (tmp_path / "deep" / "outside").exists()
     assert not (store.root / "sources").exists()
