@@ -21,7 +21,7 @@ KNN_WEIGHTS = ("uniform", "distance")
 SELECT_ON = ("valid", "cv")
 REFITS = ("train", "train+valid")
 POOLS = ("meanstd", "mean")
-SEED_LIMIT = 2**32  # one range everywhere: np.random.seed takes no more, torch wraps past 2**64
+SEED_LIMIT = 2**32  # one range for every seed: np.random.seed accepts no more
 # Upper bounds on sizes: well past any sensible study, well below what exhausts memory
 # (each alone; a 2**31-frame image or a million-channel layer only ever ends in MemoryError).
 MAX_FRAMES = 65536  # about 25 minutes of audio at the default hop
