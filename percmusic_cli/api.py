@@ -97,6 +97,13 @@ def ingest(
     reporter = reporter or NullReporter()
     if path is None and not synthetic:
         raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
+    if path is not None and synthetic:
+        raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
+    from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
+
+    check_int("--clips-per-class", clips_per_class, 2, MAX_CLIPS)
+    if dataset is not None:
+        check_dataset_name(dataset)  # before the store or sources/ are touched
     with store.writer(wait_s, "ingest"):
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
@@ -115,8 +122,9 @@ def split(
     wait_s: float = 0.0,
 ) -> SplitSummary:
     from percmusic_cli.steps import common
-    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.steps.split import check_options, make_split
 
+    check_options(method, seed, ratios)  # a bad option is a usage error, whatever the store
     with store.writer(wait_s, "filter"):
         name = common.resolve_dataset(store, dataset)
         return make_split(store, name, method, seed=seed, ratios=ratios, file=file)
@@ -131,9 +139,13 @@ def features(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
 ) -> FeatureSummary:
+    from percmusic_cli.config import check_device, check_frames
     from percmusic_cli.steps import common
     from percmusic_cli.steps.features import compute_features
 
+    check_device(device)  # options before the store: a usage error, whatever the store holds
+    if n_frames is not None:
+        check_frames(n_frames)
     with store.writer(wait_s, "features"):
         name = common.resolve_dataset(store, dataset)
         return compute_features(
@@ -313,8 +325,10 @@ def reproduce(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
+    from percmusic_cli.config import preset as merge_preset
     from percmusic_cli.steps.reproduce import reproduce as step
 
+    merge_preset(preset, device=device, seed=seed)  # options before the store is read
     with store.writer(wait_s, "reproduce"):
         view = _view(store, dataset)
         return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
@@ -328,12 +342,15 @@ def demo(
     clips_per_class: int = 20,
 ) -> dict[str, Any]:
     """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
+    from percmusic_cli.config import MAX_CLIPS, check_device, check_int
     from percmusic_cli.steps import ingest as ingest_step
     from percmusic_cli.steps.features import compute_features
     from percmusic_cli.steps.reproduce import reproduce as step
     from percmusic_cli.steps.split import make_split
     from percmusic_cli.steps.views import split_view
 
+    check_device(device)
+    check_int("--clips-per-class", clips_per_class, 4, MAX_CLIPS)  # 4: a random split per class
     reporter = reporter or NullReporter()
     with store.writer(wait_s, "demo"):
         root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -106,7 +105,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     store: Annotated[
-        Path | None,
+        str | None,  # a str, not a Path: Path("") would turn an empty --store into "."
         typer.Option(
             "--store",
             help="Store folder (default: $PERCMUSIC_STORE, else ./store).",

@@ -21,8 +21,8 @@ METRIC_HELP = (
 Metric = Annotated[str, typer.Option(help=METRIC_HELP)]
 Dataset = Annotated[str | None, typer.Option(help="Dataset (default: the only one).")]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
-Tile = Annotated[int, typer.Option(help="Tile side: memory is bounded by it.", min=1)]
-Threads = Annotated[int | None, typer.Option(help="CPU threads (default: all).", min=1)]
+Tile = Annotated[int, typer.Option(help="Tile side: memory is bounded by it.")]
+Threads = Annotated[int | None, typer.Option(help="CPU threads (default: all; at most 8 per CPU).")]
 Json = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 
 

@@ -25,9 +25,13 @@ def filter_split(
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random split (0 to 2**32 - 1).")] = 0,
     ratios: Annotated[
-        str, typer.Option(help="train,valid,test ratios of the random split.")
+        str,
+        typer.Option(
+            help="train,valid,test fractions of the random split, summing to 1 "
+            "(train and test above 0; valid may be 0)."
+        ),
     ] = "0.5,0.2,0.3",
     file: Annotated[
         Path | None,

@@ -32,7 +32,9 @@ def ingest(
         bool,
         typer.Option("--synthetic", help="Generate and ingest the embedded 10-class demo dataset."),
     ] = False,
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=2)] = 20,
+    clips_per_class: Annotated[
+        int, typer.Option(help="Synthetic clips per class (2 to 1000).")
+    ] = 20,
     force: Annotated[
         bool, typer.Option("--force", help="Re-examine files already ingested.")
     ] = False,

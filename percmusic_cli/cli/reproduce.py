@@ -9,6 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.config import PRESETS
 
 
 def reproduce(
@@ -19,7 +20,7 @@ def reproduce(
         ),
     ] = False,
     preset: Annotated[
-        str, typer.Option(help="default, quick or gpu (training sizes).")
+        str, typer.Option(help=f"{', '.join(PRESETS)} (training sizes).")
     ] = "default",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -52,7 +53,9 @@ def reproduce(
 
 
 def demo(
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)] = 20,
+    clips_per_class: Annotated[
+        int, typer.Option(help="Synthetic clips per class (4 to 1000).")
+    ] = 20,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from percmusic_cli.config import KnnConfig
+from percmusic_cli.config import KNN_WEIGHTS, KnnConfig
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.report import ClassifierResult, Prediction, SelectionCurve
 from percmusic_cli.experiments.stats import (
@@ -33,8 +33,6 @@ from percmusic_cli.experiments.stats import weighted_f1_codes as _wf1
 # get("test", "train") -> distances, rows = first part's tracks, cols = second part's tracks.
 DistanceLookup = Callable[[str, str], np.ndarray]
 
-_WEIGHTS = ("uniform", "distance")
-
 
 def nearest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and distances of each row's k nearest columns, nearest first;
@@ -46,6 +44,8 @@ def nearest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
     if weights == "uniform":
         return np.ones_like(dist, dtype=np.float64)
+    if weights != "distance":  # never fall through: a typo must not mean distance weighting
+        raise UsageError(f"--weights {weights!r}: choose one of {', '.join(KNN_WEIGHTS)}")
     # Neighbours are sorted, so zero distances are a prefix: a row whose first distance is 0
     # keeps weight 1 for its zero-distance neighbours and 0 for the rest, for every k.
     exact = dist[:, :1] == 0
@@ -108,8 +108,6 @@ def _fit_block(
     """Test x fit distances and fit codes, fit = train or train then valid."""
     n_te, n_tr = len(codes["test"]), len(codes["train"])
     d = _check_matrix(get("test", "train"), n_te, n_tr, "test x train")
-    if cfg.refit not in ("train", "train+valid"):
-        raise UsageError(f"refit must be 'train' or 'train+valid', got {cfg.refit!r}")
     if cfg.refit == "train" or len(codes.get("valid", ())) == 0:
         if cfg.refit != "train":
             notes.append("refit on train only: there is no validation split to add")
@@ -128,10 +126,6 @@ def knn_experiment(
     class_order: Sequence[str] | None = None,
 ) -> ClassifierResult:
     """Choose k on valid (or by CV on train), refit, score on test with bootstrap CIs."""
-    if cfg.weights not in _WEIGHTS:
-        raise UsageError(f"weights must be one of {_WEIGHTS}, got {cfg.weights!r}")
-    if cfg.k_max < 1:
-        raise UsageError("k_max must be at least 1")
     if not labels.get("train") or not labels.get("test"):
         raise DataError("KNN needs non-empty 'train' and 'test' parts")
     space, order = label_space(labels, class_order)

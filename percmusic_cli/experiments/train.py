@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig
+from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check_training_size
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.metrics import registry
@@ -39,7 +39,6 @@ from percmusic_cli.models.losses import LossFn, loss_function
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator
 
-DATA_SOURCES = ("noise", "spectrograms")
 # Fields that must match for a checkpoint to be resumed under a config (steps may grow).
 _RESUME_KEYS = ("loss", "data", "batch_size", "patch", "lr", "seed")
 _GENERATOR_KEY = "data_generator"
@@ -69,12 +68,12 @@ class _State:
 # ---------------------------------------------------------------- checks and data
 
 
-def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+    """What the configs cannot check alone (they check their own fields on construction):
+    the loss's spec, the patch against the model's depth and the images. Callers that write
+    a model row call this first."""
     spec = registry.get(cfg.loss)  # a broken plugin fails here, before any training
-    if cfg.data not in DATA_SOURCES:
-        raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
-    if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:
-        raise UsageError("steps, batch_size and checkpoint_every must be at least 1")
+    check_training_size(cfg, model_cfg)
     if cfg.patch < 2**model_cfg.stages:
         raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
     need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
@@ -204,7 +203,7 @@ def train(
     in total, without writing a checkpoint beyond the periodic ones: the next call resumes from
     the last periodic checkpoint. Used to test resumption.
     """
-    _validate(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
+    check_inputs(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
     device = resolve_device(cfg.device)
     reporter = reporter or NullReporter()
     images = None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from percmusic_cli.audio import LogMel, decode
-from percmusic_cli.config import SpectrogramConfig
+from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
 from percmusic_cli.hashing import param_hash
@@ -67,12 +67,19 @@ def compute_features(
 ) -> FeatureSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
+    check_device(device)  # also when the features are reused
     base = cfg or SpectrogramConfig()
+    if n_frames is not None:
+        check_frames(n_frames)
     with store.connect(read_only=True) as con:
         rows = t.tracks(con, dataset, only_ok=True)
     if not rows:
         raise DataError(f"dataset {dataset!r} has no usable tracks: run `percmusic ingest`")
-    frames = n_frames or frame_count(base, [r.duration_s or 0.0 for r in rows], False)
+    frames = (
+        n_frames
+        if n_frames is not None
+        else frame_count(base, [r.duration_s or 0.0 for r in rows], False)
+    )
     cfg = dataclasses.replace(base, n_frames=frames)
     key = feature_key(cfg, rows)
     rel = f"arrays/features-{key}.npy"

@@ -13,7 +13,7 @@ from typing import Any
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
-from percmusic_cli.experiments.train import train
+from percmusic_cli.experiments.train import check_inputs, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
 from percmusic_cli.progress import NullReporter, Reporter
@@ -47,15 +47,17 @@ def train_model(
     found = find_model(store, mid)
     if found and found["status"] == "done":
         return {**found, "reused": True}
+    images = None
+    if cfg.data == "spectrograms" and view is not None:
+        images = view.images(store)[view.rows["train"]]
+    # Everything is checked before the model row exists: no phantom "training" rows.
+    check_inputs(cfg, model_cfg, images)
     device = resolve_device(cfg.device)
     rel_dir = str(Path("checkpoints") / mid)
     with store.connect() as con:
         sm.upsert_model(
             con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
         )
-    images = None
-    if cfg.data == "spectrograms" and view is not None:
-        images = view.images(store)[view.rows["train"]]
     result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
