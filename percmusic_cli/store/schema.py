@@ -116,6 +116,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             chosen_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
+    Migration(
+        6,
+        "did the model learn: final loss beside the loss of the best constant output",
+        """
+        ALTER TABLE models ADD COLUMN final_loss DOUBLE;
+        ALTER TABLE models ADD COLUMN baseline_loss DOUBLE;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
