@@ -36,7 +36,7 @@ def compare(
 
       percmusic compare knn-mse knn-msssim knn-nlpd --csv > pairs.csv
     """
-    from percmusic_cli.render.compare import CSV_KEYS, compare_table
+    from percmusic_cli.render.compare import CSV_KEYS, compare_tables
 
     result = api.compare(output.store(), list(runs), n_boot=n_boot, seed=seed)
     if as_csv:
@@ -44,7 +44,7 @@ def compare(
         writer.writeheader()
         writer.writerows(result["pairs"])
         return
-    output.emit(result, as_json, compare_table(result))
+    output.emit(result, as_json, *compare_tables(result))
 
 
 def register(app: typer.Typer) -> None:
