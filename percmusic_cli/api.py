@@ -330,6 +330,16 @@ def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, 
 # --- dashboard reads ---
 
 
+def latest_study(store: Store) -> dict[str, Any] | None:
+    """The last `reproduce` summary with its claims table, or None."""
+    from percmusic_cli.store.studies import latest_study as read
+
+    if not store.exists():
+        return None
+    with store.connect(read_only=True) as con:
+        return read(con)
+
+
 def datasets(store: Store) -> list[str]:
     from percmusic_cli.store import tables as t
 

@@ -21,6 +21,7 @@ from percmusic_cli.experiments.claims import evaluate_claims, study_claims
 from percmusic_cli.experiments.folds import small_test_hint
 from percmusic_cli.experiments.paired import Arm, ArmScores, arm_scores
 from percmusic_cli.experiments.stats import encode
+from percmusic_cli.hashing import param_hash
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.distances import compute_distances
 from percmusic_cli.steps.folds import fold_views
@@ -29,6 +30,7 @@ from percmusic_cli.steps.reproduce import LABELS, reproduce
 from percmusic_cli.steps.train import find_model
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
+from percmusic_cli.store.studies import save_study
 
 N_BOOT = 1000
 
@@ -137,7 +139,7 @@ def study(
             c["not_learned"] = learning[c["metric"]]["not_learned"]
             c["n_models"] = len(learning[c["metric"]]["ratios"])
     hint = small_test_hint(views[0].part_labels("test"))
-    return {
+    result = {
         **per_fold[0][0],
         "seeds": seeds,
         "folds": folds,
@@ -150,3 +152,7 @@ def study(
         "n_boot": N_BOOT,
         "wall_s": round(time.monotonic() - started, 1),
     }
+    study_id = param_hash(view.dataset, view.split, view.feature_hash, preset, seed, seeds, folds)
+    with store.connect() as con:
+        save_study(con, study_id[:16], result)
+    return result

@@ -118,10 +118,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
-        "did the model learn: final loss beside the loss of the best constant output",
+        "did the model learn (final loss beside the best constant output's); study claims",
         """
         ALTER TABLE models ADD COLUMN final_loss DOUBLE;
         ALTER TABLE models ADD COLUMN baseline_loss DOUBLE;
+        CREATE TABLE studies (
+            study_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, seeds INTEGER NOT NULL,
+            folds INTEGER NOT NULL, result VARCHAR NOT NULL,
+            created_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
 )
