@@ -177,7 +177,7 @@ async def test_claims_screen_shows_the_last_study(fixture_store: Store) -> None:
         for table in app.screen.shown:
             console.print(table)
         text = console.export_text()
-        assert "AE+LR beats KNN" in text and "supported" in text and "did not learn" in text
+        assert "AE+LR" in text and "supported" in text and "+0.310" in text and "0.96" in text
 
 
 @sync
