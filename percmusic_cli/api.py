@@ -323,15 +323,26 @@ def reproduce(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     seed: int = 0,
+    seeds: int = 1,
+    folds: int = 1,
 ) -> dict[str, Any]:
-    """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
+    """The study's table: KNN per metric beside autoencoder latents per loss, and controls,
+    repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows."""
     from percmusic_cli.config import preset as merge_preset
-    from percmusic_cli.steps.reproduce import reproduce as step
+    from percmusic_cli.steps.study import study
 
     merge_preset(preset, device=device, seed=seed)  # options before the store is read
     with store.writer(wait_s, "reproduce"):
         view = _view(store, dataset)
-        return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
+        return study(store, view, preset, device, reporter, seed=seed, seeds=seeds, folds=folds)
+
+
+def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Paired differences between runs on the same test tracks: weighted F1 by paired
+    bootstrap, accuracy by McNemar's exact test, Holm-corrected over the pairs."""
+    from percmusic_cli.steps.compare import compare_runs
+
+    return compare_runs(store, run_ids, n_boot=n_boot, seed=seed)
 
 
 def demo(
@@ -373,6 +384,16 @@ def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, 
 
 
 # --- dashboard reads ---
+
+
+def latest_study(store: Store) -> dict[str, Any] | None:
+    """The last `reproduce` summary with its claims table, or None."""
+    from percmusic_cli.store.studies import latest_study as read
+
+    if not store.exists():
+        return None
+    with store.connect(read_only=True) as con:
+        return read(con)
 
 
 def datasets(store: Store) -> list[str]:

@@ -18,6 +18,7 @@ from percmusic_cli import __version__
 from percmusic_cli.cli import (
     check,
     classify,
+    compare,
     dashboard,
     distances,
     features,
@@ -145,6 +146,7 @@ for _module in (
     train,
     classify,
     results,
+    compare,
     reproduce,
     dashboard,
     check,

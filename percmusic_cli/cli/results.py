@@ -28,6 +28,8 @@ CSV_KEYS = (
     "test_f1_high",
     "accuracy",
     "f1_macro",
+    "seed",
+    "loss_ratio",
     "wall_s",
     "created_at",
 )

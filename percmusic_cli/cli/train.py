@@ -12,6 +12,7 @@ from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import PRESETS
 from percmusic_cli.config import preset as preset_configs
+from percmusic_cli.render import fmt
 
 
 def train(
@@ -84,6 +85,9 @@ def train(
     table.add_row("status", row["status"] + (" (reused)" if row.get("reused") else ""))
     if row.get("final_loss") is not None:
         table.add_row("final loss", f"{row['final_loss']:.5f}")
+    if row.get("baseline_loss") is not None:
+        table.add_row("trivial baseline", f"{row['baseline_loss']:.5f}")
+        table.add_row("final / baseline", fmt.learned(row.get("loss_ratio"), row.get("learned")))
     table.add_row("device", str(row["device"]))
     table.add_row("checkpoints", str(row["checkpoint_dir"]))
     output.emit(row, as_json, table)

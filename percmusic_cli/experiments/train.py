@@ -32,6 +32,7 @@ from torch import Tensor
 from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check_training_size
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.experiments.baseline import trivial_baseline
 from percmusic_cli.metrics import registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -52,6 +53,8 @@ class TrainResult:
     wall_s: float
     resumed_from: int | None
     device: str
+    # Loss of the best constant output on this run's first batches (experiments/baseline.py).
+    baseline_loss: float | None = None
 
 
 @dataclass
@@ -210,6 +213,11 @@ def train(
     if cfg.data == "spectrograms" and spectrograms is not None:
         images = torch.from_numpy(np.ascontiguousarray(spectrograms, dtype=np.float32))
     begin = time.perf_counter()
+    # Same seed, same first batches as the run: what a constant output would score on them.
+    gen = torch_generator(cfg.seed)
+    baseline = trivial_baseline(
+        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
+    )
     with _deterministic(device):
         state = _start(cfg, model_cfg, run_dir, device)
         ckpt = _loop(cfg, state, run_dir, device, reporter, images, stop_after, begin)
@@ -220,6 +228,7 @@ def train(
         wall_s=time.perf_counter() - begin,
         resumed_from=state.resumed_from,
         device=device,
+        baseline_loss=baseline,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.experiments.baseline import final_loss, learning
 from percmusic_cli.experiments.train import check_inputs, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
@@ -46,7 +47,7 @@ def train_model(
     run_dir = store.checkpoints_dir / mid
     found = find_model(store, mid)
     if found and found["status"] == "done":
-        return {**found, "reused": True}
+        return {**found, "reused": True, **learning(found["final_loss"], found["baseline_loss"])}
     images = None
     if cfg.data == "spectrograms" and view is not None:
         images = view.images(store)[view.rows["train"]]
@@ -59,8 +60,10 @@ def train_model(
             con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
         )
     result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
+    final = final_loss(result.loss_history)
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
+        sm.save_learning(con, mid, final, result.baseline_loss)
         sm.upsert_model(
             con,
             mid,
@@ -79,7 +82,7 @@ def train_model(
         **row,
         "reused": False,
         "resumed_from": result.resumed_from,
-        "final_loss": result.loss_history[-1][1] if result.loss_history else None,
+        **learning(final, result.baseline_loss),
     }
 
 

@@ -116,6 +116,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             chosen_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
+    Migration(
+        6,
+        "did the model learn (final loss beside the best constant output's); study claims",
+        """
+        ALTER TABLE models ADD COLUMN final_loss DOUBLE;
+        ALTER TABLE models ADD COLUMN baseline_loss DOUBLE;
+        CREATE TABLE studies (
+            study_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, seeds INTEGER NOT NULL,
+            folds INTEGER NOT NULL, result VARCHAR NOT NULL,
+            created_at TIMESTAMP DEFAULT current_timestamp);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

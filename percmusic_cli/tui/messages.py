@@ -31,6 +31,13 @@ class ResultsLoaded(Message):
 
 
 @dataclass
+class ClaimsLoaded(Message):
+    """The last stored study (reproduce summary and claims), or None."""
+
+    study: dict[str, Any] | None
+
+
+@dataclass
 class RunLoaded(Message):
     """One run with its result and predictions (api.run_detail)."""
 
@@ -78,3 +85,5 @@ class CompareLoaded(Message):
     """Full details of the runs to compare, in the order they were marked."""
 
     runs: list[dict[str, Any]]
+    paired: dict[str, Any] | None = None  # api.compare on the same test tracks
+    paired_error: str | None = None  # why not: e.g. different test tracks

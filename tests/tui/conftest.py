@@ -172,6 +172,7 @@ def _write_model(store: Store) -> None:
             None,
         )
         sm.save_history(con, MODEL_ID, history)
+        sm.save_learning(con, MODEL_ID, 0.08, 1 / 12)  # ratio 0.96: "did not learn"
 
 
 def _fix_timestamps(store: Store) -> None:

@@ -28,6 +28,7 @@ def model_cells(m: dict[str, Any]) -> list[str]:
         f"{m['steps_done']}/{m['steps_total']}",
         m["status"],
         fmt.MISSING if m.get("wall_s") is None else f"{m['wall_s']:.0f}s",
+        fmt.learned(m.get("loss_ratio")),
     ]
 
 
@@ -48,7 +49,7 @@ class TrainingScreen(DataScreen):
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="models")
-        table.add_columns("model", "loss", "data", "steps", "status", "time")
+        table.add_columns("model", "loss", "data", "steps", "status", "time", "final/baseline")
         yield table
         yield PlotextPlot(id="loss")
 
@@ -99,6 +100,9 @@ class TrainingScreen(DataScreen):
         else:
             history = self.histories.get(model["model_id"], [])
             plt.plot([s for s, _ in history], [v for _, v in history], marker="braille")
+            if model.get("baseline_loss") is not None:
+                # The loss of the best constant output: a curve that stays near it learned nothing.
+                plt.hline(float(model["baseline_loss"]), "red")
             plt.title(
                 f"{model['model_id']}: {model.get('loss_label', model['loss'])} "
                 f"loss on {model['data']}"
