@@ -38,6 +38,19 @@ def _view(store: Store, dataset: str | None) -> SplitView:
     return split_view(store, common.resolve_dataset(store, dataset))
 
 
+def _usable_view(
+    store: Store, dataset: str | None, allow_degenerate: bool, reporter: Reporter | None
+) -> SplitView:
+    """`_view`, refused when a test label has no training tracks (unless allowed), with a
+    warning on the reporter when the test part is thin."""
+    from percmusic_cli.steps.views import check_usable
+
+    view = _view(store, dataset)
+    for line in check_usable(view, allow_degenerate):
+        (reporter or NullReporter()).log(line)
+    return view
+
+
 def open_store(path: str | Path | None = None) -> Store:
     """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written)."""
     return Store(locate(path))
@@ -162,6 +175,7 @@ def knn(
     reporter: Reporter | None = None,
     force: bool = False,
     wait_s: float = 0.0,
+    allow_degenerate: bool = False,
 ) -> list[dict[str, Any]]:
     """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
@@ -170,7 +184,7 @@ def knn(
 
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
-        view = _view(store, dataset)
+        view = _usable_view(store, dataset, allow_degenerate, reporter)
         return run_knn(
             store,
             view,
@@ -183,15 +197,33 @@ def knn(
 
 
 def results(
-    store: Store, kind: str | None = None, name: str | None = None, dataset: str | None = None
+    store: Store,
+    kind: str | None = None,
+    name: str | None = None,
+    dataset: str | None = None,
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per stored run with its headline numbers."""
+    """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
+    loss or control) or `split` is a usage error listing the valid values, so a typo never
+    looks like an empty store."""
+    from percmusic_cli.config import METRICS
     from percmusic_cli.store import runs as sr
 
+    if kind is not None and kind not in sr.RUN_KINDS:
+        raise UsageError(f"unknown --kind {kind!r}: choose one of {', '.join(sr.RUN_KINDS)}")
     if not store.exists():
+        if name is not None and name not in METRICS:
+            raise UsageError(f"unknown --metric {name!r}: choose one of {', '.join(METRICS)}")
         return []
     with store.connect(read_only=True) as con:
-        return sr.list_runs(con, kind=kind, name=name, dataset=dataset)
+        for option, value, valid in (
+            ("--metric", name, dict.fromkeys([*METRICS, *sr.distinct_values(con, "name")])),
+            ("--split", split, sr.distinct_values(con, "split")),
+        ):
+            if value is not None and value not in valid:
+                listed = ", ".join(valid) or "none stored yet"
+                raise UsageError(f"unknown {option} {value!r}: choose one of {listed}")
+        return sr.list_runs(con, kind=kind, name=name, dataset=dataset, split=split)
 
 
 def run_detail(store: Store, run_id: str) -> dict[str, Any]:
@@ -234,6 +266,7 @@ def classify(
     reporter: Reporter | None = None,
     force: bool = False,
     wait_s: float = 0.0,
+    allow_degenerate: bool = False,
 ) -> list[dict[str, Any]]:
     """Experiment 2: latents of `model` to logistic regression, plus the controls."""
     from percmusic_cli.config import ClassifyConfig
@@ -242,7 +275,7 @@ def classify(
     if model is None and not controls:
         raise UsageError("give --model, or ask for the controls")
     with store.writer(wait_s, "classify"):
-        view = _view(store, dataset)
+        view = _usable_view(store, dataset, allow_degenerate, reporter)
         return run_classify(
             store, view, model, config or ClassifyConfig(), controls, reporter, force
         )
@@ -272,12 +305,17 @@ def reproduce(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     seed: int = 0,
+    allow_degenerate: bool = False,
 ) -> dict[str, Any]:
-    """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
+    """The study's table: KNN per metric beside autoencoder latents per loss, and controls.
+    Computes features (default parameters) and an auto split first when there are none."""
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.reproduce import ensure_inputs
     from percmusic_cli.steps.reproduce import reproduce as step
 
     with store.writer(wait_s, "reproduce"):
-        view = _view(store, dataset)
+        ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
+        view = _usable_view(store, dataset, allow_degenerate, reporter)
         return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
 
 

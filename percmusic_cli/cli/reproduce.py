@@ -25,6 +25,14 @@ def reproduce(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of training, bootstrap and controls.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Run even when a test label has no training tracks (e.g. percmusic knn "
+            "--allow-degenerate).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole study on the ingested, filtered dataset and print its table.
 
@@ -47,6 +55,7 @@ def reproduce(
         reporter=output.RichReporter(),
         wait_s=OPTIONS.wait,
         seed=seed,
+        allow_degenerate=allow_degenerate,
     )
     output.emit(result, as_json, study_table(result))
 

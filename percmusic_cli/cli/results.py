@@ -28,6 +28,7 @@ CSV_KEYS = (
     "test_f1_high",
     "accuracy",
     "f1_macro",
+    "macro_classes",
     "wall_s",
     "created_at",
 )
@@ -37,8 +38,13 @@ CSV_KEYS = (
 def results(
     ctx: typer.Context,
     kind: Annotated[str | None, typer.Option(help="knn or latent.")] = None,
-    metric: Annotated[str | None, typer.Option(help="Metric, loss or control name.")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Metric, model or control name (e.g. nlpd, raw).")
+    ] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Only runs on this split (e.g. fault-filtered).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
 ) -> None:
@@ -48,6 +54,8 @@ def results(
 
       percmusic results --kind knn
 
+      percmusic results --split fault-filtered --metric nlpd
+
       percmusic results --csv > runs.csv
 
       percmusic results show knn-nlpd --plot
@@ -56,7 +64,7 @@ def results(
         return
     from percmusic_cli.render.tables import runs_table
 
-    rows = api.results(output.store(), kind=kind, name=metric, dataset=dataset)
+    rows = api.results(output.store(), kind=kind, name=metric, dataset=dataset, split=split)
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=CSV_KEYS, extrasaction="ignore")
         writer.writeheader()
@@ -69,7 +77,9 @@ def results(
 
 @app.command("show")
 def show(
-    run: Annotated[str, typer.Argument(help="Run id (or a unique prefix of one).")],
+    run: Annotated[
+        str, typer.Argument(help="Run id, or a prefix of one (the latest matching run).")
+    ],
     plot: Annotated[bool, typer.Option("--plot", help="Draw the F1-vs-k (or C) curve.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
@@ -85,6 +95,12 @@ def show(
     from percmusic_cli.render.tables import evaluation_table, per_class_table
 
     detail = api.run_detail(output.store(), run)
+    others = detail.pop("other_matches", [])
+    if others:
+        output.warn(
+            f"{run!r} matches {len(others) + 1} runs; showing the latest, {detail['run_id']}; "
+            f"others: {', '.join(others)}"
+        )
     result = ClassifierResult.from_dict({**detail["result"], "predictions": []})
     items: list[Any] = [
         evaluation_table(
