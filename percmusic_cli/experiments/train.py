@@ -35,7 +35,7 @@ from percmusic_cli.errors import UsageError
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from percmusic_cli.models.losses import LOSSES, LossFn, loss_function
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.seeding import seed_everything, torch_generator
 
 DATA_SOURCES = ("noise", "spectrograms")
@@ -253,6 +253,7 @@ def _loop(
             task.advance(1, info=f"loss {value:.4f}")
             if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
                 ckpt = _save(state, cfg, run_dir, device, time.perf_counter() - begin)
+                kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
     finally:
         task.close()
     return ckpt
