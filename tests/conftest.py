@@ -10,6 +10,7 @@ names, several formats, an empty label folder, a stray file and a duplicate trac
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,16 @@ def _one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path / "store", CliRunner())
+
+
+# No test may write the user's model cache (~/.cache/percmusic/models): module-scoped
+# fixtures get one for the session, each test its own (so no test reuses another's model).
+os.environ["PERCMUSIC_MODEL_CACHE"] = tempfile.mkdtemp(prefix="percmusic-test-model-cache-")
+
+
+@pytest.fixture(autouse=True)
+def _own_model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERCMUSIC_MODEL_CACHE", str(tmp_path / "model-cache"))
 
 
 @pytest.fixture(scope="module")
