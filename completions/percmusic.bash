@@ -19,19 +19,20 @@ _percmusic() {
         "distances stats"|"distances stats "*) words="--metric --dataset --device --tile --threads --plot --json --help" ;;
         "results show"|"results show "*) words="--plot --json --help" ;;
         "check"|"check "*) words="--repair --json --help" ;;
-        "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
+        "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
         "dashboard"|"dashboard "*) words="--help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
-        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
-        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --help" ;;
-        "results") words="show --kind --metric --dataset --json --csv --help" ;;
+        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
+        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --allow-degenerate --help" ;;
+        "results") words="show --kind --metric --dataset --split --json --csv --help" ;;
+        "rm"|"rm "*) words="--yes -y --json --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify dashboard demo distances features filter ingest knn reproduce results rm status train --store --wait --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -8,6 +8,7 @@ the dashboard start fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from percmusic_cli.steps.ingest import IngestSummary
     from percmusic_cli.steps.split import SplitSummary
     from percmusic_cli.steps.views import SplitView
+    from percmusic_cli.store.remove import Removal
 
 
 def _view(store: Store, dataset: str | None) -> SplitView:
@@ -281,13 +283,40 @@ def classify(
         )
 
 
+def remove(
+    store: Store,
+    ids: list[str],
+    confirm: Callable[[Removal], bool] | None = None,
+    wait_s: float = 0.0,
+) -> dict[str, Any]:
+    """Remove runs and models (ids or unambiguous prefixes) with their latent arrays and
+    checkpoints; `confirm` sees what would go and may refuse. Crash-safe: see steps.remove."""
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps.remove import remove as step
+
+    if not ids:
+        raise UsageError("give one or more run or model ids (see `percmusic results`)")
+    if not store.exists():
+        raise DataError(f"no store at {store.root}")
+    with store.writer(wait_s, "rm"):
+        return step(store, ids, confirm)
+
+
 def models(store: Store) -> list[dict[str, Any]]:
+    """Every model; one still marked 'training' while no writer holds the store was
+    stopped, so it shows as 'interrupted' (what `check --repair` records)."""
+    from percmusic_cli.store import check as sc
     from percmusic_cli.store import models as sm
 
     if not store.exists():
         return []
     with store.connect(read_only=True) as con:
-        return sm.list_models(con)
+        rows = sm.list_models(con)
+    if any(r["status"] == "training" for r in rows) and sc.writer_holder(store.root) is None:
+        for r in rows:
+            if r["status"] == "training":
+                r["status"] = "interrupted"
+    return rows
 
 
 def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:

@@ -28,6 +28,7 @@ from percmusic_cli.cli import (
     filter_split,
     ingest,
     knn,
+    remove,
     reproduce,
     results,
     status,
@@ -182,6 +183,7 @@ for _module in (
     reproduce,
     dashboard,
     check,
+    remove,
 ):
     _module.register(app)
 
