@@ -11,7 +11,7 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.steps.split import METHODS
+from percmusic_cli.steps.split import METHODS, MIN_PER_PART
 
 if TYPE_CHECKING:
     from percmusic_cli.steps.split import SplitSummary
@@ -21,7 +21,8 @@ def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random."
+            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN when every "
+            f"label has at least {MIN_PER_PART} tracks in each part, else random (says why)."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,

@@ -82,12 +82,17 @@ def show(
     ],
     plot: Annotated[bool, typer.Option("--plot", help="Draw the F1-vs-k (or C) curve.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Per-class scores as CSV (empty cells: n/a).")
+    ] = False,
 ) -> None:
     """One run: scores with CIs, per-class scores, confusion matrix, provenance.
 
-    Example:
+    Examples:
 
       percmusic results show knn-mse --plot
+
+      percmusic results show knn-nlpd --csv > per-class.csv
     """
     from percmusic_cli.experiments.report import ClassifierResult
     from percmusic_cli.render.confusion import confusion_table
@@ -102,6 +107,9 @@ def show(
             f"others: {', '.join(others)}"
         )
     result = ClassifierResult.from_dict({**detail["result"], "predictions": []})
+    if as_csv:
+        _per_class_csv(detail["result"]["evaluation"])
+        return
     items: list[Any] = [
         evaluation_table(
             result,
@@ -118,6 +126,20 @@ def show(
         f"wall {detail['wall_s']:.1f} s, created {detail['created_at']}"
     )
     output.emit(detail, as_json, *items)
+
+
+def _per_class_csv(evaluation: dict[str, Any]) -> None:
+    """One row per class; a class without test items has empty scores (n/a, not 0)."""
+    c_all = evaluation["per_class"]
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["label", "precision", "recall", "f1", "support"])
+    for c in evaluation["per_class"]:
+        na = not c["support"]
+        scores = ["" if na or c[k] is None else c[k] for k in ("precision", "recall", "f1")]
+        writer.writerow([c["label"], *scores, c["support"]])
+    present = evaluation.get("macro_classes")
+    label = "macro F1" if present is None else f"macro F1 ({present} of {len(c_all)} classes)"
+    writer.writerow([label, "", "", evaluation["f1_macro"], evaluation["n"]])
 
 
 def register(main: typer.Typer) -> None:

@@ -251,6 +251,9 @@ def test_degenerate_split_is_refused_then_allowed(
     assert per_class["rock"]["f1"] is not None
     shown = cli("results", "show", run["run_id"]).stdout
     assert "macro F1 (10 of 10 classes)" in shown
+    rows = list(csv.reader(io.StringIO(cli("results", "show", run["run_id"], "--csv").stdout)))
+    assert rows[0] == ["label", "precision", "recall", "f1", "support"]
+    assert rows[-1][0] == "macro F1 (10 of 10 classes)" and len(rows) == 12
 
 
 def test_reproduce_makes_a_missing_split(cli: Cli, gtzan_tree: TinyTree) -> None:
