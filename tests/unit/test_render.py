@@ -288,6 +288,5 @@ def test_per_class_table_shows_na_and_counts_the_macro_classes() -> None:
     (c_row,) = [line for line in text.splitlines() if line.strip().startswith("c ")]
     assert c_row.split()[1:] == ["n/a", "n/a", "n/a", "0"]
     assert "macro F1 (2 of 3 classes)" in text
-    assert f"{ev.f1_macro:.3f}" in text and ev.f1_macro == pytest.approx(
-        2 / 3
-    )  # a and b: 2/3 each; not (2/3 + 2/3 + 0) / 3
+    # a and b score 2/3 each: the mean over the two, not (2/3 + 2/3 + 0) / 3
+    assert f"{ev.f1_macro:.3f}" in text and ev.f1_macro == pytest.approx(2 / 3)
