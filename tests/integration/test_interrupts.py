@@ -52,3 +52,35 @@ def test_interrupted_training_says_which_checkpoint_is_kept(
     assert last.endswith(" of 100000 kept; rerun the same command to resume")
     step = int(last.split("step ")[1].split(" of")[0])
     assert step >= 250 and step % 250 == 0
+
+
+def test_distance_tiles_record_how_many_are_kept() -> None:
+    import numpy as np
+
+    from percmusic_cli.cli.app import _interrupted_line
+    from percmusic_cli.progress import forget_kept, last_kept
+    from percmusic_cli.steps.distances import _KeptTiles
+
+    class Sink:
+        def __init__(self) -> None:
+            self.tiles: dict[str, np.ndarray] = {"t0": np.zeros(1)}
+
+        def has(self, key: str) -> bool:
+            return key in self.tiles
+
+        def load(self, key: str) -> np.ndarray:
+            return self.tiles[key]
+
+        def save(self, key: str, tile: np.ndarray) -> None:
+            self.tiles[key] = tile
+
+    forget_kept()
+    assert _interrupted_line().startswith("interrupted: nothing was finished yet")
+    sink = _KeptTiles(Sink(), "nlpd valid x train", 4)  # type: ignore[arg-type]
+    assert sink.has("t0") and not sink.has("t1")  # one tile from an earlier run
+    sink.save("t1", np.ones(1))
+    assert last_kept() == "2 of 4 distance tiles of nlpd valid x train kept"
+    assert _interrupted_line() == (
+        "interrupted: 2 of 4 distance tiles of nlpd valid x train kept; "
+        "rerun the same command to resume"
+    )
