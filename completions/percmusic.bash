@@ -17,7 +17,7 @@ _percmusic() {
     local words=""
     case "${path# }" in
         "distances stats"|"distances stats "*) words="--metric --dataset --device --tile --threads --plot --json --help" ;;
-        "results show"|"results show "*) words="--plot --json --help" ;;
+        "results show"|"results show "*) words="--plot --json --csv --help" ;;
         "check"|"check "*) words="--repair --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
         "dashboard"|"dashboard "*) words="--help" ;;
