@@ -17,9 +17,9 @@ _percmusic() {
     local words=""
     case "${path# }" in
         "distances stats"|"distances stats "*) words="--metric --dataset --device --tile --threads --plot --json --help" ;;
-        "results show"|"results show "*) words="--plot --json --help" ;;
+        "results show"|"results show "*) words="--plot --json --csv --help" ;;
         "check"|"check "*) words="--repair --json --help" ;;
-        "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
+        "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
         "compare"|"compare "*) words="--n-boot --seed --json --csv --help" ;;
         "dashboard"|"dashboard "*) words="--help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
@@ -27,13 +27,14 @@ _percmusic() {
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
-        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
+        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
         "metrics"|"metrics "*) words="--json --help" ;;
-        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --seeds --folds --json --help" ;;
-        "results") words="show --kind --metric --dataset --json --csv --help" ;;
+        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --seeds --folds --json --allow-degenerate --help" ;;
+        "results") words="show --kind --metric --dataset --split --json --csv --help" ;;
+        "rm"|"rm "*) words="--yes -y --json --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify compare dashboard demo distances features filter ingest knn metrics reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify compare dashboard demo distances features filter ingest knn metrics reproduce results rm status train --store --wait --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

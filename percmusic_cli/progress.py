@@ -39,3 +39,22 @@ class NullReporter:
 
     def log(self, message: str) -> None:
         self.messages.append(message)
+
+
+# What the running command has made durable so far, for the one line an interrupt prints
+# ("checkpoint at step 200 of 1500 kept"). Steps overwrite it as they go; the CLI reads it
+# when Ctrl-C or SIGTERM stops the command. One command per process, so a module value.
+_kept: list[str] = []
+
+
+def kept(message: str) -> None:
+    """Record what a rerun of the current command will not redo."""
+    _kept[:] = [message]
+
+
+def last_kept() -> str | None:
+    return _kept[0] if _kept else None
+
+
+def forget_kept() -> None:
+    _kept.clear()

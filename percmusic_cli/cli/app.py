@@ -5,11 +5,14 @@ traceback only with --debug)."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from typer._click import core as click_core
 from typer._click import exceptions as click_exc
 from typer._click import utils as click_utils
 from typer.core import TyperGroup
@@ -26,6 +29,7 @@ from percmusic_cli.cli import (
     ingest,
     knn,
     metrics,
+    remove,
     reproduce,
     results,
     status,
@@ -33,10 +37,21 @@ from percmusic_cli.cli import (
 )
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
+from percmusic_cli.progress import forget_kept, last_kept
+
+
+class _Interrupted(Exception):
+    """Ctrl-C or SIGTERM, carried past Typer, which turns KeyboardInterrupt into a silent 130."""
 
 
 class PercmusicGroup(TyperGroup):
     """Maps errors to exit codes for the console script and for CliRunner alike."""
+
+    def invoke(self, ctx: click_core.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted from exc
 
     def main(
         self,
@@ -47,6 +62,8 @@ class PercmusicGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        forget_kept()
+        _sigterm_as_interrupt()
         try:
             code = super().main(
                 args=args,
@@ -65,8 +82,8 @@ class PercmusicGroup(TyperGroup):
         except click_exc.ClickException as exc:
             exc.show()
             code = 1
-        except (typer.Abort, KeyboardInterrupt):
-            click_utils.echo("interrupted: what was finished is saved; rerun to resume", err=True)
+        except (typer.Abort, KeyboardInterrupt, _Interrupted):
+            click_utils.echo(_interrupted_line(), err=True)
             code = 130
         except PercmusicError as exc:
             if OPTIONS.debug:
@@ -83,6 +100,25 @@ class PercmusicGroup(TyperGroup):
             )
             code = 2
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted_line() -> str:
+    """One line: what the stopped command kept, and that a rerun resumes from there."""
+    what = last_kept()
+    if what is None:
+        return "interrupted: nothing was finished yet; rerun the same command to start again"
+    return f"interrupted: {what}; rerun the same command to resume"
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a `kill`, a job scheduler's stop) ends a command as Ctrl-C does: atomic
+    writes unwind, and the same one line says what was kept."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 app = typer.Typer(
@@ -150,6 +186,7 @@ for _module in (
     reproduce,
     dashboard,
     check,
+    remove,
 ):
     _module.register(app)
 

@@ -46,6 +46,11 @@ def note(message: str) -> None:
         err.print(message, highlight=False)
 
 
+def warn(message: str) -> None:
+    """A diagnostic that --quiet keeps: it changes what the output means."""
+    err.print(message, highlight=False, markup=False)
+
+
 class _RateColumn(ProgressColumn):
     """Items per second, in the task's own unit."""
 
@@ -88,4 +93,4 @@ class RichReporter:
         return _RichTask(progress, task)
 
     def log(self, message: str) -> None:
-        note(message)
+        (warn if message.startswith("warning:") else note)(message)

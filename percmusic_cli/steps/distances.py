@@ -17,8 +17,8 @@ from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry
-from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix, tile_plan
+from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import distances as sd
@@ -123,16 +123,35 @@ class DistanceBlocks:
         images = self._images
         row_images = images[self.view.rows[rows]]
         col_images = None if rows == cols else images[self.view.rows[cols]]
-        matrix = compute_matrix(
-            engine,
-            row_images,
-            col_images,
-            self.cfg.tile,
+        n_tiles = len(tile_plan(ds.n_rows, ds.n_cols, self.cfg.tile, rows == cols))
+        sink = _KeptTiles(
             sd.StoreTileSink(self.store, ds.array_path),
-            self.reporter,
+            f"{self.cfg.metric} {rows} x {cols}",
+            n_tiles,
         )
+        matrix = compute_matrix(engine, row_images, col_images, self.cfg.tile, sink, self.reporter)
         sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
         return matrix
+
+
+class _KeptTiles:
+    """A tile sink that records, for an interrupt's message, how many tiles are saved."""
+
+    def __init__(self, sink: sd.StoreTileSink, block: str, total: int) -> None:
+        self.sink, self.block, self.total, self.done = sink, block, total, 0
+
+    def has(self, key: str) -> bool:
+        found = self.sink.has(key)
+        self.done += found
+        return found
+
+    def load(self, key: str) -> np.ndarray:
+        return self.sink.load(key)
+
+    def save(self, key: str, tile: np.ndarray) -> None:
+        self.sink.save(key, tile)
+        self.done += 1
+        kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
 
 
 def compute_distances(

@@ -21,7 +21,7 @@ from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
 from percmusic_cli.hashing import param_hash
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
 from percmusic_cli.store import tables as t
@@ -102,6 +102,8 @@ def compute_features(
                     images, padded = _chunk_images(chunk, cfg, logmel, pool)
                     a.write_part(store.root, rel, part, {"images": images, "padded": padded})
                 task.advance(len(chunk))
+                done = min(len(rows), (n + 1) * CHUNK)
+                kept(f"features of {done} of {len(rows)} tracks kept")
     finally:
         task.close()
     fs = _assemble(store, dataset, cfg, key, rel, rows, len(chunks))

@@ -30,6 +30,32 @@ from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 
 
+def ensure_inputs(
+    store: Store, dataset: str, device: str = "auto", reporter: Reporter | None = None
+) -> None:
+    """The README's earlier steps, when missing: an auto split, features with the
+    default parameters; each one said on the reporter."""
+    from percmusic_cli.steps.features import compute_features
+    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.store import tables as t
+
+    reporter = reporter or NullReporter()
+    with store.connect(read_only=True) as con:
+        has_split = t.active_split(con, dataset) is not None
+        has_features = t.latest_feature_hash(con, dataset) is not None
+    if not has_split:
+        reporter.log(f"reproduce: {dataset!r} has no split; running `percmusic filter` (auto)")
+        summary = make_split(store, dataset, "auto")
+        for line in summary.notes:
+            reporter.log(f"note: {line}")
+    if not has_features:
+        reporter.log(
+            f"reproduce: {dataset!r} has no features; running `percmusic features` "
+            "with the default parameters"
+        )
+        compute_features(store, dataset, device=device, reporter=reporter)
+
+
 def reproduce(
     store: Store,
     view: SplitView,

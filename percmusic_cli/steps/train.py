@@ -7,6 +7,7 @@ from its last checkpoint."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from percmusic_cli.experiments.baseline import final_loss, learning
 from percmusic_cli.experiments.train import check_inputs, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
+from percmusic_cli.models import cache as model_cache
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -26,8 +28,12 @@ from percmusic_cli.store import models as sm
 _RUNTIME_FIELDS = ("device", "amp", "checkpoint_every")
 
 
+def _weight_fields(cfg: TrainConfig) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _RUNTIME_FIELDS}
+
+
 def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None) -> str:
-    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _RUNTIME_FIELDS}
+    fields = _weight_fields(cfg)
     return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash)[:8]}"
 
 
@@ -55,6 +61,10 @@ def train_model(
     check_inputs(cfg, model_cfg, images)
     device = resolve_device(cfg.device)
     rel_dir = str(Path("checkpoints") / mid)
+    if cfg.data == "noise":
+        cached = model_cache.fetch(mid, _weight_fields(cfg), dataclasses.asdict(model_cfg))
+        if cached is not None:
+            return _from_cache(store, cached, mid, cfg, model_cfg, rel_dir, reporter)
     with store.connect() as con:
         sm.upsert_model(
             con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
@@ -78,12 +88,62 @@ def train_model(
         )
         row = sm.get_model(con, mid)
     assert row is not None
+    if cfg.data == "noise" and result.checkpoint is not None:
+        _publish(mid, result.checkpoint, cfg, model_cfg, reporter)
     return {
         **row,
         "reused": False,
         "resumed_from": result.resumed_from,
         **learning(final, result.baseline_loss),
     }
+
+
+def _from_cache(
+    store: Store,
+    cached: Path,
+    mid: str,
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    rel_dir: str,
+    reporter: Reporter,
+) -> dict[str, Any]:
+    """Copy a verified cached model into the store and record it as done, untrained here."""
+    copy = model_cache.restore(cached, store.root / rel_dir)
+    meta = json.loads((copy / "meta.json").read_text())
+    history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
+    with store.connect() as con:
+        sm.save_history(con, mid, history)
+        sm.upsert_model(
+            con,
+            mid,
+            cfg,
+            model_cfg,
+            rel_dir,
+            int(meta.get("step", cfg.steps)),
+            "done",
+            str(meta.get("device", "")) or None,
+            meta.get("wall_s_total"),
+            None,
+        )
+        row = sm.get_model(con, mid)
+    assert row is not None
+    reporter.log(f"{mid}: reused from the model cache ({cached.parent}); not retrained")
+    return {**row, "reused": True, "from_cache": str(cached.parent)}
+
+
+def _publish(
+    mid: str, checkpoint: Path, cfg: TrainConfig, model_cfg: ModelConfig, reporter: Reporter
+) -> None:
+    """Offer a finished noise model to other stores; a cache that cannot be written (full
+    disk, read-only home) costs only the reuse, never the training."""
+    try:
+        entry = model_cache.publish(
+            mid, checkpoint, _weight_fields(cfg), dataclasses.asdict(model_cfg)
+        )
+    except OSError as exc:
+        reporter.log(f"warning: {mid} not kept in the model cache: {exc}")
+        return
+    reporter.log(f"{mid}: kept in the model cache ({entry}) for other stores")
 
 
 def find_model(store: Store, ref: str) -> dict[str, Any] | None:

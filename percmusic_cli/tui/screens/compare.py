@@ -59,7 +59,9 @@ def per_class_side_by_side(runs: list[dict[str, Any]]) -> Table:
         table.add_row(
             lab,
             *(
-                f"[bold]{fmt.score(v)}[/]" if v is not None and v == best else fmt.score(v)
+                f"[bold]{fmt.score(v)}[/]"
+                if v is not None and v == best
+                else fmt.score(v, na="n/a")
                 for v in values
             ),
         )
