@@ -58,6 +58,13 @@ class PercmusicGroup(TyperGroup):
         except click_exc.NoArgsIsHelpError as exc:
             click_utils.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
             code = 0
+        except click_exc.NoSuchOption as exc:
+            hint = _misplaced_global(exc)
+            if hint is None:
+                exc.show()
+            else:
+                click_utils.echo(f"error: {hint}", err=True)
+            code = 1
         except click_exc.UsageError as exc:
             exc.show()
             code = 1
@@ -84,6 +91,23 @@ class PercmusicGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+GLOBAL_OPTIONS = ("--store", "--wait", "--debug", "--quiet", "-q", "--version")
+
+
+def _misplaced_global(exc: click_exc.NoSuchOption) -> str | None:
+    """`percmusic status --store X`: say where a global option goes instead of Click's
+    "No such option" with its misleading suggestions."""
+    name = exc.option_name
+    ctx = exc.ctx
+    if name not in GLOBAL_OPTIONS or ctx is None or ctx.parent is None:
+        return None
+    command = " ".join(ctx.command_path.split()[1:])
+    return (
+        f"{name} is a global option: put it before the command, "
+        f"e.g. `percmusic {name} ... {command}`"
+    )
+
+
 app = typer.Typer(
     cls=PercmusicGroup,
     name="percmusic",
@@ -93,6 +117,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

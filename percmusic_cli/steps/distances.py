@@ -17,7 +17,7 @@ from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import Labelled, NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import distances as sd
@@ -122,7 +122,7 @@ class DistanceBlocks:
             col_images,
             self.cfg.tile,
             sd.StoreTileSink(self.store, ds.array_path),
-            self.reporter,
+            Labelled(self.reporter, f"{rows} x {cols}"),
         )
         sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
         return matrix
