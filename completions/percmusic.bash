@@ -1,23 +1,31 @@
 # percmusic bash completion: generated from the app by `make completions`; do not edit.
 _percmusic() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local path="" w i skip=0
+    local path="" store="" w i skip=0
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if ((skip)); then skip=0; continue; fi
         case "$w" in
+            --store) skip=1; store="${COMP_WORDS[i+1]}" ;;
+            --store=*) store="${w#--store=}" ;;
             --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
     done
     case "$prev" in
+        --metric) COMPREPLY=($(compgen -W "mse msssim nlpd all" -- "$cur")); return ;;
+        --loss) COMPREPLY=($(compgen -W "mse msssim nlpd" -- "$cur")); return ;;
+        --preset) COMPREPLY=($(compgen -W "default quick gpu" -- "$cur")); return ;;
+        --split) COMPREPLY=($(compgen -W "auto fault-filtered random file" -- "$cur")); return ;;
+        --device) COMPREPLY=($(compgen -W "auto cpu cuda" -- "$cur")); return ;;
+        --model) COMPREPLY=($(compgen -W "$(percmusic __complete-ids models "$store" 2>/dev/null)" -- "$cur")); return ;;
         --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
         "distances stats"|"distances stats "*) words="--metric --dataset --device --tile --threads --plot --json --help" ;;
-        "results show"|"results show "*) words="--plot --json --help" ;;
+        "results show"|"results show "*) words="--plot --json --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "check"|"check "*) words="--repair --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
         "dashboard"|"dashboard "*) words="--help" ;;

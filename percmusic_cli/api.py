@@ -360,3 +360,10 @@ def distance_values(store: Store, dataset: str, metric: str) -> dict[str, Any] |
     from percmusic_cli.steps import browse
 
     return browse.distance_groups(store, dataset, metric)
+
+
+def stored_ids(kind: str, store: str | Path | None = None) -> list[str]:
+    """Run ids ("runs") or model ids ("models") for shell completion; fast, never raises."""
+    from percmusic_cli.store.ids import stored_ids as ids
+
+    return ids(kind, store)

@@ -30,6 +30,7 @@ from percmusic_cli.cli import (
     status,
     train,
 )
+from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
 
@@ -174,6 +175,16 @@ for _module in (
     check,
 ):
     _module.register(app)
+
+
+@app.command(COMPLETE_IDS, hidden=True)
+def _complete_ids(
+    kind: Annotated[str, typer.Argument()],
+    store: Annotated[str, typer.Argument()] = "",
+) -> None:
+    """Stored run or model ids for shell completion (the console script answers this
+    before importing the app; this copy serves `python -m` and older installs)."""
+    raise typer.Exit(complete_ids([kind, store]))
 
 
 def main() -> None:
