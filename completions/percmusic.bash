@@ -8,7 +8,7 @@ _percmusic() {
         case "$w" in
             --store) skip=1; store="${COMP_WORDS[i+1]}" ;;
             --store=*) store="${w#--store=}" ;;
-            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
+            --batch|--clips-per-class|--data|--dataset|--device|--file|--format|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
@@ -19,8 +19,9 @@ _percmusic() {
         --preset) COMPREPLY=($(compgen -W "default quick gpu" -- "$cur")); return ;;
         --split) COMPREPLY=($(compgen -W "auto fault-filtered random file" -- "$cur")); return ;;
         --device) COMPREPLY=($(compgen -W "auto cpu cuda" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "pdf svg png" -- "$cur")); return ;;
         --model) COMPREPLY=($(compgen -W "$(percmusic __complete-ids models "$store" 2>/dev/null)" -- "$cur")); return ;;
-        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --batch|--clips-per-class|--data|--dataset|--device|--file|--format|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
@@ -32,6 +33,7 @@ _percmusic() {
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
+        "figures"|"figures "*) words="--out --format --dataset --json --help" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
         "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
@@ -39,7 +41,7 @@ _percmusic() {
         "results") words="show --kind --metric --dataset --json --csv --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify dashboard demo distances features figures filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

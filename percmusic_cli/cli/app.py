@@ -22,6 +22,7 @@ from percmusic_cli.cli import (
     dashboard,
     distances,
     features,
+    figures,
     filter_split,
     ingest,
     knn,
@@ -173,6 +174,7 @@ for _module in (
     reproduce,
     dashboard,
     check,
+    figures,
 ):
     _module.register(app)
 

@@ -23,6 +23,7 @@ def metric_names() -> list[str]:
 
 def value_words() -> dict[str, list[str]]:
     """Option -> the names it takes, from the core's own lists (never retyped here)."""
+    from percmusic_cli.cli.figures import FORMATS
     from percmusic_cli.config import PRESETS
     from percmusic_cli.devices import DEVICE_CHOICES
     from percmusic_cli.steps.split import METHODS
@@ -33,6 +34,7 @@ def value_words() -> dict[str, list[str]]:
         "--preset": list(PRESETS),
         "--split": list(METHODS),
         "--device": list(DEVICE_CHOICES),
+        "--format": list(FORMATS),
     }
 
 

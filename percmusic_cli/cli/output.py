@@ -60,7 +60,7 @@ def show(item: RenderableType) -> None:
 
 def note(message: str) -> None:
     if not OPTIONS.quiet:
-        err.print(message, highlight=False)
+        err.print(message, highlight=False, soft_wrap=True)  # a log line is never cut
 
 
 class _RateColumn(ProgressColumn):
