@@ -380,3 +380,17 @@ def figure_data(
     if not store.exists():
         raise DataError(f"no store at {store.root}: nothing to draw")
     return step(store, runs or (), dataset)
+
+
+def within_between(store: Store, dataset: str, metric: str) -> dict[str, Any] | None:
+    """All pairs of the stored all x all matrix pooled into within-genre and between-genre
+    distances (numpy arrays) with the ratio of their means and the AUC; None without one."""
+    from percmusic_cli.experiments.separation import pooled_pairs, separation
+    from percmusic_cli.steps.browse import all_pair_matrices
+
+    found = all_pair_matrices(store, dataset).get(metric)
+    if found is None:
+        return None
+    within, between = pooled_pairs(*found)
+    sep = separation(within, between)
+    return {"within": within, "between": between, "ratio": sep.ratio, "auc": sep.auc}

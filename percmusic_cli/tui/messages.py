@@ -44,6 +44,7 @@ class DistancesLoaded(Message):
     dataset: str | None
     groups: dict[str, Any] = field(default_factory=dict)
     datasets: list[str] = field(default_factory=list)
+    pooled: dict[str, Any] = field(default_factory=dict)  # metric -> api.within_between
 
 
 @dataclass

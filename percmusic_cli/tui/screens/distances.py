@@ -1,5 +1,7 @@
-"""Distances: per metric, violins of the pairwise distances within each label and over all
-tracks (the study's Fig. 1), with their quantiles; switch metrics with m or the tabs."""
+"""Distances: per metric, first the pooled comparison (every within-genre pair against
+every between-genre pair, with the ratio of means and the AUC), which fits an 80 x 24
+terminal; below it, the violins within each label and over all tracks (the study's
+Fig. 1) with their quantiles, scrolled with j / k. Switch metrics with m or the tabs."""
 
 from __future__ import annotations
 
@@ -33,11 +35,14 @@ class DistancesScreen(DataScreen):
     """Fig. 1, per metric."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("m", "next_metric", "Next metric"),
+        Binding("m", "next_metric", "Metric"),
+        Binding("j", "scroll_genres(3)", "Genres", key_display="j/k"),
+        Binding("k", "scroll_genres(-3)", "Up", show=False),
         Binding("d", "next_dataset", "Dataset"),
-        Binding("r", "reload", "Reload"),
     ]
     DEFAULT_CSS = """
+    DistancesScreen #pooled { height: 8; }
+    DistancesScreen #dist-scroll { height: 1fr; }
     DistancesScreen #violins { height: 10; }
     DistancesScreen #dist-note { color: $text-muted; }
     """
@@ -46,11 +51,13 @@ class DistancesScreen(DataScreen):
         super().__init__()
         self.dataset: str | None = None
         self.groups: dict[str, Any] = {}
+        self.pooled: dict[str, Any] = {}
         self.datasets: list[str] = []
         self.metric = METRICS[0]
 
     def compose_body(self) -> ComposeResult:
         yield Tabs(*(Tab(LABELS[m], id=m) for m in METRICS), id="metrics")
+        yield TextPlot(id="pooled")
         with VerticalScroll(id="dist-scroll"):
             yield TextPlot(id="violins")
             yield Static(id="dist-table")
@@ -62,13 +69,17 @@ class DistancesScreen(DataScreen):
             return DistancesLoaded(None)
         name = self.dataset if self.dataset in names else names[0]
         return DistancesLoaded(
-            name, {m: api.distance_values(self.store, name, m) for m in METRICS}, names
+            name,
+            {m: api.distance_values(self.store, name, m) for m in METRICS},
+            names,
+            {m: api.within_between(self.store, name, m) for m in METRICS},
         )
 
     def on_distances_loaded(self, message: DistancesLoaded) -> None:
         self.loaded()
         self.dataset, self.groups = message.dataset, message.groups
         self.datasets = message.datasets
+        self.pooled = message.pooled
         self.show()
 
     @on(Tabs.TabActivated, "#metrics")
@@ -88,7 +99,27 @@ class DistancesScreen(DataScreen):
             self.dataset = names[(names.index(self.dataset) + 1) % len(names)]
             self.action_reload()
 
+    def action_scroll_genres(self, lines: int) -> None:
+        self.query_one("#dist-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def show_pooled(self) -> None:
+        plot = self.query_one("#pooled", TextPlot)
+        pooled = self.pooled.get(self.metric)
+        if not pooled:
+            plot.display = False
+            return
+        plot.display = True
+        title = (
+            f"{LABELS[self.metric]}: within vs between genres, ratio of means "
+            f"{pooled['ratio']:.2f}, AUC {pooled['auc']:.2f}"
+        )
+        groups = {"within": pooled["within"], "between": pooled["between"]}
+        plot.set_draw(lambda w, h: violin_plot(groups, width=w, height=h, title=title))
+
     def show(self) -> None:
+        # A new metric starts at the top of its genres.
+        self.query_one("#dist-scroll", VerticalScroll).scroll_home(animate=False)
+        self.show_pooled()
         plot = self.query_one("#violins", TextPlot)
         table = self.query_one("#dist-table", Static)
         groups = self.groups.get(self.metric)
