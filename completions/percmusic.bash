@@ -29,7 +29,7 @@ _percmusic() {
         "results show"|"results show "*) words="--plot --json --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "check"|"check "*) words="--repair --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
-        "dashboard"|"dashboard "*) words="--help" ;;
+        "dashboard"|"dashboard "*) words="--out --help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;

@@ -30,6 +30,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from classify' -l force -d 'Rer
 complete -c percmusic -n '__fish_seen_subcommand_from classify' -l json -d 'JSON on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from classify' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a dashboard -d 'Open the Textual dashboard over the store (read-only).'
+complete -c percmusic -n '__fish_seen_subcommand_from dashboard' -l out -r -F -d 'Folder for screenshots (ctrl+s; default: STORE/figures).'
 complete -c percmusic -n '__fish_seen_subcommand_from dashboard' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a demo -d 'The main job on the embedded synthetic dataset: ingest, filter, features,'
 complete -c percmusic -n '__fish_seen_subcommand_from demo' -l clips-per-class -r -F -d 'Synthetic clips per class.'

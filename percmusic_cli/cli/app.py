@@ -185,7 +185,12 @@ def _complete_ids(
     store: Annotated[str, typer.Argument()] = "",
 ) -> None:
     """Stored run or model ids for shell completion (the console script answers this
-    before importing the app; this copy serves `python -m` and older installs)."""
+    before importing the app; this copy serves `python -m` and older installs).
+
+    Example:
+
+      percmusic __complete-ids runs ./store
+    """
     raise typer.Exit(complete_ids([kind, store]))
 
 
