@@ -521,3 +521,23 @@ def distance_stats_by_metric(store: Store, dataset: str) -> dict[str, list[dict[
     from percmusic_cli.steps import browse
 
     return browse.distance_stats(store, dataset)
+
+
+def stored_ids(kind: str, store: str | Path | None = None) -> list[str]:
+    """Run ids ("runs") or model ids ("models") for shell completion; fast, never raises."""
+    from percmusic_cli.store.ids import stored_ids as ids
+
+    return ids(kind, store)
+
+
+def figure_data(
+    store: Store, runs: list[str] | None = None, dataset: str | None = None
+) -> list[Any]:
+    """The data of the study's figures (steps.figures.FigureData) from stored results:
+    `runs` (ids or unique prefixes) or every run of the dataset."""
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps.figures import figure_data as step
+
+    if not store.exists():
+        raise DataError(f"no store at {store.root}: nothing to draw")
+    return step(store, runs or (), dataset)

@@ -58,3 +58,18 @@ def last_kept() -> str | None:
 
 def forget_kept() -> None:
     _kept.clear()
+
+
+class Labelled:
+    """A reporter whose task descriptions end with a label saying which block they compute
+    (`nlpd distances valid x train`), so a log line stands on its own."""
+
+    def __init__(self, inner: Reporter, label: str) -> None:
+        self._inner = inner
+        self._label = label
+
+    def task(self, description: str, total: int | None, unit: str = "items") -> Task:
+        return self._inner.task(f"{description} {self._label}", total, unit)
+
+    def log(self, message: str) -> None:
+        self._inner.log(message)

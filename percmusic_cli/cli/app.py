@@ -25,6 +25,7 @@ from percmusic_cli.cli import (
     dashboard,
     distances,
     features,
+    figures,
     filter_split,
     ingest,
     knn,
@@ -35,6 +36,7 @@ from percmusic_cli.cli import (
     status,
     train,
 )
+from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
 from percmusic_cli.progress import forget_kept, last_kept
@@ -76,6 +78,13 @@ class PercmusicGroup(TyperGroup):
         except click_exc.NoArgsIsHelpError as exc:
             click_utils.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
             code = 0
+        except click_exc.NoSuchOption as exc:
+            hint = _misplaced_global(exc)
+            if hint is None:
+                exc.show()
+            else:
+                click_utils.echo(f"error: {hint}", err=True)
+            code = 1
         except click_exc.UsageError as exc:
             exc.show()
             code = 1
@@ -121,6 +130,23 @@ def _sigterm_as_interrupt() -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
+GLOBAL_OPTIONS = ("--store", "--wait", "--debug", "--quiet", "-q", "--version")
+
+
+def _misplaced_global(exc: click_exc.NoSuchOption) -> str | None:
+    """`percmusic status --store X`: say where a global option goes instead of Click's
+    "No such option" with its misleading suggestions."""
+    name = exc.option_name
+    ctx = exc.ctx
+    if name not in GLOBAL_OPTIONS or ctx is None or ctx.parent is None:
+        return None
+    command = " ".join(ctx.command_path.split()[1:])
+    return (
+        f"{name} is a global option: put it before the command, "
+        f"e.g. `percmusic {name} ... {command}`"
+    )
+
+
 app = typer.Typer(
     cls=PercmusicGroup,
     name="percmusic",
@@ -130,6 +156,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -187,8 +214,24 @@ for _module in (
     dashboard,
     check,
     remove,
+    figures,
 ):
     _module.register(app)
+
+
+@app.command(COMPLETE_IDS, hidden=True)
+def _complete_ids(
+    kind: Annotated[str, typer.Argument()],
+    store: Annotated[str, typer.Argument()] = "",
+) -> None:
+    """Stored run or model ids for shell completion (the console script answers this
+    before importing the app; this copy serves `python -m` and older installs).
+
+    Example:
+
+      percmusic __complete-ids runs ./store
+    """
+    raise typer.Exit(complete_ids([kind, store]))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix, tile_plan
-from percmusic_cli.progress import NullReporter, Reporter, kept
+from percmusic_cli.progress import Labelled, NullReporter, Reporter, kept
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import distances as sd
@@ -129,7 +129,14 @@ class DistanceBlocks:
             f"{self.cfg.metric} {rows} x {cols}",
             n_tiles,
         )
-        matrix = compute_matrix(engine, row_images, col_images, self.cfg.tile, sink, self.reporter)
+        matrix = compute_matrix(
+            engine,
+            row_images,
+            col_images,
+            self.cfg.tile,
+            sink,
+            Labelled(self.reporter, f"{rows} x {cols}"),
+        )
         sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
         return matrix
 
@@ -184,6 +191,7 @@ def distance_stats(
 ) -> list[dict[str, Any]]:
     """Fig. 1 statistics from the all x all matrix of each metric (computed if missing)."""
     from percmusic_cli.experiments.distributions import summarise
+    from percmusic_cli.experiments.separation import pooled_stats
     from percmusic_cli.experiments.stats import distance_groups
 
     out: list[dict[str, Any]] = []
@@ -191,7 +199,7 @@ def distance_stats(
         blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
         matrix = blocks.get("all", "all")
         labels = [view.labels[i] for i in view.rows["all"]]
-        stats = summarise(distance_groups(matrix, labels))
+        stats = summarise(distance_groups(matrix, labels)) + pooled_stats(matrix, labels)
         sd.save_stats(store, blocks.key("all", "all"), metric, stats)
         out += [{"metric": metric, **s} for s in stats]
     return out

@@ -50,7 +50,8 @@ def per_class_side_by_side(runs: list[dict[str, Any]]) -> Table:
     table.add_column("class", no_wrap=True)
     scores: list[dict[str, float | None]] = []
     for run in runs:
-        table.add_column(run["name"], justify="right", no_wrap=True)
+        # By run, not metric: two runs of one metric (another split, k) stay apart.
+        table.add_column(run["run_id"], justify="right", no_wrap=True)
         scores.append({c["label"]: c["f1"] for c in run["result"]["evaluation"]["per_class"]})
     labels = sorted({lab for s in scores for lab in s})
     for lab in labels:

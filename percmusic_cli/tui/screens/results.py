@@ -101,7 +101,6 @@ class ResultsScreen(DataScreen):
         Binding("c", "compare", "Compare"),
         Binding("s", "sort", "Sort"),
         Binding("slash", "filter", "Filter"),
-        Binding("r", "reload", "Reload"),
     ]
     DEFAULT_CSS = """
     ResultsScreen #filter { height: 3; }
@@ -118,10 +117,14 @@ class ResultsScreen(DataScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: words, or kind:knn metric:nlpd split:NAME", id="filter")
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="runs")
-        for key, (header, _) in COLUMNS.items():
-            table.add_column(header, key=key)
-        yield table
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="runs")
+
+    def header(self, key: str) -> str:
+        """The column's header, with ▲ or ▼ on the one the rows are sorted by."""
+        label = COLUMNS[key][0]
+        if key != self.sort_column:
+            return label
+        return f"{label} {'▼' if self.reverse else '▲'}"
 
     def fetch(self) -> Message:
         return ResultsLoaded(api.results(self.store))
@@ -142,7 +145,9 @@ class ResultsScreen(DataScreen):
     def refresh_table(self) -> None:
         table = self.query_one("#runs", DataTable)
         current = self.current_run()
-        table.clear()
+        table.clear(columns=True)  # headers change with the sort column
+        for key in COLUMNS:
+            table.add_column(self.header(key), key=key)
         for run in self.shown_runs():
             table.add_row(*cells(run, run["run_id"] in self.marked), key=run["run_id"])
         if current is not None and current in table.rows:
