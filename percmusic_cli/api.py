@@ -43,6 +43,21 @@ def open_store(path: str | Path | None = None) -> Store:
     return Store(locate(path))
 
 
+def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:
+    """Run distance tiles and training runs on `local` (default), `dask` (a LocalCluster of
+    one-thread worker processes) or an existing Dask cluster (`tcp://HOST:PORT` or a
+    scheduler file), for the rest of this process. Returns the scheduler's description."""
+    import dataclasses
+
+    from percmusic_cli.steps import scheduler
+
+    parsed = scheduler.parse(spec)
+    if workers is not None:
+        parsed = dataclasses.replace(parsed, workers=workers)
+    scheduler.use(parsed)
+    return parsed.describe()
+
+
 def ingest(
     store: Store,
     path: Path | None = None,

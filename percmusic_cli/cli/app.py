@@ -15,7 +15,7 @@ from typer._click import exceptions as click_exc
 from typer._click import utils as click_utils
 from typer.core import TyperGroup
 
-from percmusic_cli import __version__
+from percmusic_cli import __version__, api
 from percmusic_cli.cli import (
     check,
     classify,
@@ -121,6 +121,18 @@ def root(
             min=0,
         ),
     ] = 0.0,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler",
+            help="Where distance tiles and training runs go: local (default), dask (a "
+            "LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose "
+            "workers see the store folder). Needs percmusic[dask] unless local. "
+            "Example: percmusic --scheduler dask distances",
+            envvar="PERCMUSIC_SCHEDULER",
+            show_envvar=False,
+        ),
+    ] = "local",
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     version: Annotated[
@@ -132,6 +144,7 @@ def root(
     Example: percmusic --store ./store demo
     """
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
+    api.use_scheduler(scheduler)
 
 
 for _module in (

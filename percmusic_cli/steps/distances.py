@@ -18,6 +18,8 @@ from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
 from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.steps import scheduler, tile_tasks
+from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import distances as sd
@@ -96,8 +98,6 @@ class DistanceBlocks:
         }
 
     def _compute(self, rows: str, cols: str) -> np.ndarray:
-        if self._images is None:
-            self._images = self.view.images(self.store)
         device = resolve_device(self.cfg.device)
         started = time.monotonic()
         key = self.key(rows, cols)
@@ -112,20 +112,37 @@ class DistanceBlocks:
             len(self.view.rows[cols]),
             f"arrays/dist-{self.cfg.metric}-{key}.npy",
         )
+        sink = sd.StoreTileSink(self.store, ds.array_path)
+        if scheduler.current().is_dask:
+            matrix = self._on_dask(rows, cols, ds.array_path, device, sink)
+        else:
+            matrix = self._local(rows, cols, device, sink)
+        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
+        return matrix
+
+    def _local(self, rows: str, cols: str, device: str, sink: sd.StoreTileSink) -> np.ndarray:
+        if self._images is None:
+            self._images = self.view.images(self.store)
         engine = PairwiseEngine(self.cfg, device=device)
         images = self._images
         row_images = images[self.view.rows[rows]]
         col_images = None if rows == cols else images[self.view.rows[cols]]
-        matrix = compute_matrix(
-            engine,
-            row_images,
-            col_images,
-            self.cfg.tile,
-            sd.StoreTileSink(self.store, ds.array_path),
-            self.reporter,
+        return compute_matrix(engine, row_images, col_images, self.cfg.tile, sink, self.reporter)
+
+    def _on_dask(
+        self, rows: str, cols: str, array_path: str, device: str, sink: sd.StoreTileSink
+    ) -> np.ndarray:
+        job = tile_tasks.BlockJob(
+            str(self.store.root),
+            features_path(self.store, self.view.feature_hash),
+            self.view.rows[rows],
+            None if rows == cols else self.view.rows[cols],
+            self.cfg,
+            device,
+            array_path,
         )
-        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
-        return matrix
+        tile_tasks.run_on_dask(job, self.reporter)
+        return tile_tasks.assemble(job, sink.load)
 
 
 def compute_distances(
