@@ -58,6 +58,20 @@ def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str
     return parsed.describe()
 
 
+def use_memory_budget(size: str | int | None = None) -> int:
+    """Bytes of dense distance blocks a step may hold before it streams instead (KNN takes a
+    per-row top-k); a size such as "2GB" or "500MB", None for the 2 GB default."""
+    from percmusic_cli.steps import memory
+
+    nbytes = (
+        memory.DEFAULT
+        if size is None
+        else (size if isinstance(size, int) else memory.parse_size(size))
+    )
+    memory.use(nbytes)
+    return nbytes
+
+
 def ingest(
     store: Store,
     path: Path | None = None,

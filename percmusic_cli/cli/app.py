@@ -133,6 +133,16 @@ def root(
             show_envvar=False,
         ),
     ] = "local",
+    memory_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-budget",
+            help="Dense distance blocks a step may hold (default 2GB); past it KNN streams a "
+            "per-row top-k instead. Example: percmusic --memory-budget 500MB knn",
+            envvar="PERCMUSIC_MEMORY_BUDGET",
+            show_envvar=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     version: Annotated[
@@ -145,6 +155,7 @@ def root(
     """
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
     api.use_scheduler(scheduler)
+    api.use_memory_budget(memory_budget)
 
 
 for _module in (
