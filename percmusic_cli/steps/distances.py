@@ -7,6 +7,7 @@ already stored as its transpose, or inside a stored all x all matrix, is read fr
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
@@ -18,7 +19,7 @@ from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import scheduler, tile_tasks
+from percmusic_cli.steps import memory, scheduler, tile_tasks
 from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -98,6 +99,14 @@ class DistanceBlocks:
         }
 
     def _compute(self, rows: str, cols: str) -> np.ndarray:
+        need = memory.dense_bytes([(len(self.view.rows[rows]), len(self.view.rows[cols]))])
+        if need > memory.budget():
+            raise UsageError(
+                f"a dense {rows} x {cols} {self.cfg.metric} matrix needs {memory.human(need)}, "
+                f"past the {memory.human(memory.budget())} memory budget: `knn` streams "
+                "neighbours and `distances stats` samples pairs by themselves; raise "
+                "--memory-budget to hold it anyway"
+            )
         device = resolve_device(self.cfg.device)
         started = time.monotonic()
         key = self.key(rows, cols)
@@ -177,12 +186,36 @@ def distance_stats(
     from percmusic_cli.experiments.distributions import summarise
     from percmusic_cli.experiments.stats import distance_groups
 
+    reporter = reporter or NullReporter()
+    view, sample = sampled_view(view)
+    if sample:
+        reporter.log(
+            f"Fig. 1 from the pairs among {sample['sample_tracks']} of {sample['sample_of']} "
+            f"tracks (seed {sample['sample_seed']}): all pairs would pass the memory budget"
+        )
     out: list[dict[str, Any]] = []
     for metric in metrics:
         blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
         matrix = blocks.get("all", "all")
         labels = [view.labels[i] for i in view.rows["all"]]
-        stats = summarise(distance_groups(matrix, labels))
+        stats = [{**s, **sample} for s in summarise(distance_groups(matrix, labels))]
         sd.save_stats(store, blocks.key("all", "all"), metric, stats)
         out += [{"metric": metric, **s} for s in stats]
     return out
+
+
+SAMPLE_SEED = 0
+
+
+def sampled_view(view: SplitView) -> tuple[SplitView, dict[str, int]]:
+    """The view itself while its all x all matrix fits the memory budget; else the view cut
+    to a seeded sample of tracks whose matrix fits, and the sample's size (recorded with
+    the statistics)."""
+    n = len(view.rows["all"])
+    fits = math.isqrt(memory.budget() // 8)
+    if n <= fits:
+        return view, {}
+    rng = np.random.default_rng(SAMPLE_SEED)
+    keep = np.sort(rng.choice(view.rows["all"], size=max(fits, 2), replace=False))
+    cut = dataclasses.replace(view, rows={**view.rows, "all": keep})
+    return cut, {"sample_tracks": len(keep), "sample_of": n, "sample_seed": SAMPLE_SEED}

@@ -26,7 +26,7 @@ from percmusic_cli.steps.classify import (
     untrained_encoder,
 )
 from percmusic_cli.steps.knn import run_knn
-from percmusic_cli.steps.train import train_model
+from percmusic_cli.steps.train import train_models
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 
@@ -50,10 +50,11 @@ def reproduce(
     )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
-    for metric, knn_row in zip(METRICS, knn_rows, strict=True):
-        cfg = dataclasses.replace(train_base, loss=metric, device=device, seed=seed)
-        reporter.log(f"reproduce: autoencoder with the {LABELS[metric]} loss")
-        model = train_model(store, cfg, model_cfg, view, reporter)
+    cfgs = [dataclasses.replace(train_base, loss=m, device=device, seed=seed) for m in METRICS]
+    # One call for every loss: with a Dask scheduler each training is its own task.
+    reporter.log("reproduce: autoencoders with the " + ", ".join(LABELS[m] for m in METRICS))
+    models = train_models(store, cfgs, model_cfg, view, reporter)
+    for metric, knn_row, model in zip(METRICS, knn_rows, models, strict=True):
         enc = load_encoder(store, model["model_id"], resolve_device(device))
         latent = classify_with(store, view, enc, ccfg, reporter)
         rows.append(
