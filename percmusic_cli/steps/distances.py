@@ -123,7 +123,7 @@ class DistanceBlocks:
         )
         sink = sd.StoreTileSink(self.store, ds.array_path)
         if scheduler.current().is_dask:
-            matrix = self._on_dask(rows, cols, ds.array_path, device, sink)
+            matrix = self._on_dask(rows, cols, ds.array_path, sink)
         else:
             matrix = self._local(rows, cols, device, sink)
         sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
@@ -138,16 +138,14 @@ class DistanceBlocks:
         col_images = None if rows == cols else images[self.view.rows[cols]]
         return compute_matrix(engine, row_images, col_images, self.cfg.tile, sink, self.reporter)
 
-    def _on_dask(
-        self, rows: str, cols: str, array_path: str, device: str, sink: sd.StoreTileSink
-    ) -> np.ndarray:
+    def _on_dask(self, rows: str, cols: str, array_path: str, sink: sd.StoreTileSink) -> np.ndarray:
         job = tile_tasks.BlockJob(
             str(self.store.root),
             features_path(self.store, self.view.feature_hash),
             self.view.rows[rows],
             None if rows == cols else self.view.rows[cols],
             self.cfg,
-            device,
+            self.cfg.device,  # "auto" is resolved by each worker for its own hardware
             array_path,
         )
         tile_tasks.run_on_dask(job, self.reporter)

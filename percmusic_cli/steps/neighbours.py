@@ -10,7 +10,9 @@ or on Dask (`steps.scheduler`); the client alone writes the store's tables."""
 
 from __future__ import annotations
 
+import functools
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +22,9 @@ from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import one_thread_per_op, resolve_device
 from percmusic_cli.experiments.topk import TopK
 from percmusic_cli.hashing import param_hash
-from percmusic_cli.metrics.pairwise import PairwiseEngine
+from percmusic_cli.metrics.pairwise import PairwiseEngine, Prepared, _tile_executor
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import scheduler
+from percmusic_cli.steps import memory, scheduler
 from percmusic_cli.steps.distances import block_key
 from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.tile_tasks import open_features
@@ -31,11 +33,9 @@ from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
 from percmusic_cli.store import topk as st
 
-# Columns prepared at once inside a task: bounds a task's prepared state (about 175 kB per
-# 128 x 128 NLPD image, so ~180 MB) while re-preparing the columns once per row block.
-COL_CHUNK_TILES = 16
-# Row blocks per matrix aimed at: enough to keep every worker busy to the end.
-ROW_BLOCKS = 24
+# Prepared state per image, conservatively (NLPD keeps ~4/3 of the pixels in float64,
+# MS-SSIM its local statistics): sizes the row blocks and column chunks to the budget.
+PREPARED_BYTES_PER_PIXEL = 16
 
 
 @dataclass(frozen=True)
@@ -49,27 +49,52 @@ class TopkTask:
     k: int
     parts_path: str
     key: str
+    chunk: int  # columns prepared at once (a multiple of the tile size)
 
 
-def run_topk(task: TopkTask) -> tuple[str, int]:
-    """One row block's k nearest columns, written as a part; returns (key, pairs)."""
+def run_topk(task: TopkTask, pool: Executor | None = None) -> tuple[str, int]:
+    """One row block's k nearest columns, written as a part; returns (key, pairs). Tiles
+    run in `pool` (the local path's tile executor) or, on a Dask worker, one by one."""
     images = open_features(task.store_root, task.features_path)
     engine = PairwiseEngine(task.config, device=task.device)
     step = task.config.tile
-    chunk = step * COL_CHUNK_TILES
     acc = TopK(len(task.rows), task.k)
-    with one_thread_per_op(engine.device):
-        rows = engine.prepare(np.asarray(images[task.rows]))
-        for c0 in range(0, len(task.cols), chunk):
-            cols = engine.prepare(np.asarray(images[task.cols[c0 : c0 + chunk]]))
-            for r0 in range(0, rows.n, step):
-                r = slice(r0, min(r0 + step, rows.n))
-                for cc in range(0, cols.n, step):
-                    c = slice(cc, min(cc + step, cols.n))
-                    acc.push(r, engine.tile(rows, cols, r, c), c0 + cc)
+    rows = engine.prepare(np.asarray(images[task.rows]))
+    for c0 in range(0, len(task.cols), task.chunk):
+        cols = engine.prepare(np.asarray(images[task.cols[c0 : c0 + task.chunk]]))
+        grid = [
+            (slice(r0, min(r0 + step, rows.n)), slice(cc, min(cc + step, cols.n)))
+            for r0 in range(0, rows.n, step)
+            for cc in range(0, cols.n, step)
+        ]
+        if pool is None:
+            with one_thread_per_op(engine.device):
+                tiles = [engine.tile(rows, cols, r, c) for r, c in grid]
+        else:
+            tiles = list(pool.map(functools.partial(_tile, engine, rows, cols), grid))
+        for (r, c), tile in zip(grid, tiles, strict=True):
+            acc.push(r, tile, c0 + c.start)
     idx, dist = acc.result()
     a.write_part(Path(task.store_root), task.parts_path, task.key, {"idx": idx, "dist": dist})
     return task.key, len(task.rows) * len(task.cols)
+
+
+def _tile(
+    engine: PairwiseEngine, rows: Prepared, cols: Prepared, rc: tuple[slice, slice]
+) -> np.ndarray:
+    return engine.tile(rows, cols, rc[0], rc[1])
+
+
+def block_sizes(
+    n_rows: int, image_pixels: int, tile: int, budget: int, workers: int
+) -> tuple[int, int]:
+    """(rows per task, columns prepared at once): each side's prepared state within a
+    quarter of the budget, in whole tiles (the dense path's grid), and at least as many
+    row blocks as workers."""
+    fit = max(tile, budget // 4 // (image_pixels * PREPARED_BYTES_PER_PIXEL) // tile * tile)
+    blocks = max(workers, math.ceil(n_rows / fit))
+    rows = tile * max(1, math.ceil(n_rows / blocks / tile))
+    return rows, fit
 
 
 class StreamedNeighbours:
@@ -99,20 +124,26 @@ class StreamedNeighbours:
     def _compute(
         self, base: str, r_idx: np.ndarray, c_idx: np.ndarray, k: int, name: str
     ) -> tuple[np.ndarray, np.ndarray]:
-        step = self.cfg.tile
-        size = step * max(1, math.ceil(len(r_idx) / (step * ROW_BLOCKS)))
+        path = features_path(self.store, self.view.feature_hash)
+        pixels = int(np.prod(open_features(str(self.store.root), path).shape[1:]))
+        workers = scheduler.worker_count()
+        size, chunk = block_sizes(len(r_idx), pixels, self.cfg.tile, memory.budget(), workers)
         parts = f"{base}.npy"
+        # On a cluster the worker resolves "auto" for its own hardware.
+        on_dask = scheduler.current().is_dask
+        device = self.cfg.device if on_dask else resolve_device(self.cfg.device)
         tasks = [
             TopkTask(
                 str(self.store.root),
-                features_path(self.store, self.view.feature_hash),
+                path,
                 np.array(r_idx[r0 : r0 + size]),
                 np.asarray(c_idx),
                 self.cfg,
-                resolve_device(self.cfg.device),
+                device,
                 k,
                 parts,
                 f"r{r0:07d}",
+                chunk,
             )
             for r0 in range(0, len(r_idx), size)
         ]
@@ -129,8 +160,10 @@ class StreamedNeighbours:
         task = self.reporter.task(label, total=sum(len(t.rows) * len(t.cols) for t in todo))
         try:
             if not scheduler.current().is_dask:
-                for t in todo:
-                    task.advance(run_topk(t)[1])
+                engine = PairwiseEngine(self.cfg, device=todo[0].device)
+                with _tile_executor(engine) as pool:
+                    for t in todo:
+                        task.advance(run_topk(t, pool)[1])
                 return
             from distributed import as_completed
 

@@ -120,6 +120,13 @@ def client() -> Any:
     return _client
 
 
+def worker_count() -> int:
+    """Workers to spread tasks over: 1 for local, else the cluster's current count."""
+    if not _current.is_dask:
+        return 1
+    return max(1, len(client().scheduler_info().get("workers", {})))
+
+
 def close() -> None:
     """Close the client (and the LocalCluster it started); a later call starts a new one."""
     global _client
