@@ -125,54 +125,81 @@ class StreamedNeighbours:
         self, base: str, r_idx: np.ndarray, c_idx: np.ndarray, k: int, name: str
     ) -> tuple[np.ndarray, np.ndarray]:
         path = features_path(self.store, self.view.feature_hash)
-        pixels = int(np.prod(open_features(str(self.store.root), path).shape[1:]))
-        workers = scheduler.worker_count()
-        size, chunk = block_sizes(len(r_idx), pixels, self.cfg.tile, memory.budget(), workers)
-        parts = f"{base}.npy"
-        # On a cluster the worker resolves "auto" for its own hardware.
-        on_dask = scheduler.current().is_dask
-        device = self.cfg.device if on_dask else resolve_device(self.cfg.device)
-        tasks = [
-            TopkTask(
-                str(self.store.root),
-                path,
-                np.array(r_idx[r0 : r0 + size]),
-                np.asarray(c_idx),
-                self.cfg,
-                device,
-                k,
-                parts,
-                f"r{r0:07d}",
-                chunk,
-            )
-            for r0 in range(0, len(r_idx), size)
-        ]
-        todo = [t for t in tasks if not a.has_part(self.store.root, parts, t.key)]
-        if len(todo) < len(tasks):
-            self.reporter.log(f"{len(tasks) - len(todo)} of {len(tasks)} row blocks already done")
-        self._run(todo, f"{self.cfg.metric} {name} top-{k}")
-        got = [a.read_part(self.store.root, parts, t.key) for t in tasks]
-        return np.concatenate([g["idx"] for g in got]), np.concatenate([g["dist"] for g in got])
+        return stream_topk(
+            str(self.store.root),
+            path,
+            r_idx,
+            c_idx,
+            self.cfg,
+            k,
+            f"{base}.npy",
+            self.reporter,
+            f"{self.cfg.metric} {name} top-{k}",
+        )
 
-    def _run(self, todo: list[TopkTask], label: str) -> None:
-        if not todo:
+
+def stream_topk(
+    store_root: str,
+    path: str,
+    r_idx: np.ndarray,
+    c_idx: np.ndarray,
+    cfg: DistanceConfig,
+    k: int,
+    parts: str,
+    reporter: Reporter,
+    label: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each of rows `r_idx`'s k nearest of columns `c_idx` (feature-array rows), by row
+    blocks written as parts under `parts` (done blocks are skipped), on the current
+    scheduler. Needs no database: the benchmark calls it directly."""
+    pixels = int(np.prod(open_features(store_root, path).shape[1:]))
+    workers = scheduler.worker_count()
+    size, chunk = block_sizes(len(r_idx), pixels, cfg.tile, memory.budget(), workers)
+    # On a cluster the worker resolves "auto" for its own hardware.
+    on_dask = scheduler.current().is_dask
+    device = cfg.device if on_dask else resolve_device(cfg.device)
+    tasks = [
+        TopkTask(
+            store_root,
+            path,
+            np.array(r_idx[r0 : r0 + size]),
+            np.asarray(c_idx),
+            cfg,
+            device,
+            k,
+            parts,
+            f"r{r0:07d}",
+            chunk,
+        )
+        for r0 in range(0, len(r_idx), size)
+    ]
+    root = Path(store_root)
+    todo = [t for t in tasks if not a.has_part(root, parts, t.key)]
+    if len(todo) < len(tasks):
+        reporter.log(f"{len(tasks) - len(todo)} of {len(tasks)} row blocks already done")
+    _run(todo, cfg, label, reporter)
+    got = [a.read_part(root, parts, t.key) for t in tasks]
+    return np.concatenate([g["idx"] for g in got]), np.concatenate([g["dist"] for g in got])
+
+
+def _run(todo: list[TopkTask], cfg: DistanceConfig, label: str, reporter: Reporter) -> None:
+    if not todo:
+        return
+    task = reporter.task(label, total=sum(len(t.rows) * len(t.cols) for t in todo), unit="pairs")
+    try:
+        if not scheduler.current().is_dask:
+            engine = PairwiseEngine(cfg, device=todo[0].device)
+            with _tile_executor(engine) as pool:
+                for t in todo:
+                    task.advance(run_topk(t, pool)[1])
             return
-        task = self.reporter.task(label, total=sum(len(t.rows) * len(t.cols) for t in todo))
-        try:
-            if not scheduler.current().is_dask:
-                engine = PairwiseEngine(self.cfg, device=todo[0].device)
-                with _tile_executor(engine) as pool:
-                    for t in todo:
-                        task.advance(run_topk(t, pool)[1])
-                return
-            from distributed import as_completed
+        from distributed import as_completed
 
-            client = scheduler.client()
-            futures = [
-                client.submit(run_topk, t, key=f"topk-{t.parts_path}-{t.key}", retries=2)
-                for t in todo
-            ]
-            for fut in as_completed(futures):
-                task.advance(fut.result()[1])
-        finally:
-            task.close()
+        client = scheduler.client()
+        futures = [
+            client.submit(run_topk, t, key=f"topk-{t.parts_path}-{t.key}", retries=2) for t in todo
+        ]
+        for fut in as_completed(futures):
+            task.advance(fut.result()[1])
+    finally:
+        task.close()

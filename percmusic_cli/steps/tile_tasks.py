@@ -31,6 +31,9 @@ from percmusic_cli.progress import Reporter
 from percmusic_cli.steps import scheduler
 from percmusic_cli.store import arrays as a
 
+# Tiles per side of one task: 8 x 8 tiles of 64 are 262,144 pairs prepared from 1,024 images.
+TASK_SPAN = 8
+
 
 @dataclass(frozen=True)
 class BlockJob:
@@ -48,32 +51,51 @@ class BlockJob:
     def symmetric(self) -> bool:
         return self.col_idx is None
 
-    def task(self, spec: TileSpec) -> TileTask:
-        """A tile's task carries only the feature rows of its own two blocks."""
-        diagonal = self.symmetric and spec.r == spec.c
+    def tasks(self, todo: list[TileSpec], span: int) -> list[TileTask]:
+        """The missing tiles grouped into tasks of up to span x span tiles: a task prepares
+        its rows and columns once for all its tiles (a lone 64 x 64 tile costs less to
+        compute than to schedule and prepare)."""
+        groups: dict[tuple[int, int], list[TileSpec]] = {}
+        size = span * self.config.tile
+        for spec in todo:
+            groups.setdefault((spec.r.start // size, spec.c.start // size), []).append(spec)
         cols = self.row_idx if self.col_idx is None else self.col_idx
-        return TileTask(
-            self.store_root,
-            self.features_path,
-            np.array(self.row_idx[spec.r]),
-            None if diagonal else np.array(cols[spec.c]),
-            self.config,
-            self.device,
-            self.array_path,
-            spec.key,
-        )
+        out = []
+        for specs in groups.values():
+            r0, r1 = min(s.r.start for s in specs), max(s.r.stop for s in specs)
+            c0, c1 = min(s.c.start for s in specs), max(s.c.stop for s in specs)
+            # A block on the diagonal of a symmetric matrix is prepared once, for both sides,
+            # as the local path's diagonal tiles are.
+            same = self.symmetric and (r0, r1) == (c0, c1)
+            out.append(
+                TileTask(
+                    self.store_root,
+                    self.features_path,
+                    np.array(self.row_idx[r0:r1]),
+                    None if same else np.array(cols[c0:c1]),
+                    (r0, c0),
+                    tuple(specs),
+                    self.symmetric,
+                    self.config,
+                    self.device,
+                    self.array_path,
+                )
+            )
+        return out
 
 
 @dataclass(frozen=True)
 class TileTask:
     store_root: str
     features_path: str
-    rows: np.ndarray  # feature-array rows of the tile's rows
-    cols: np.ndarray | None  # None: a diagonal tile, rows against themselves (symmetrised)
+    rows: np.ndarray  # feature-array rows of the task's row range
+    cols: np.ndarray | None  # of its column range; None: the same as rows (on the diagonal)
+    origin: tuple[int, int]  # matrix row and column of rows[0] and cols[0]
+    specs: tuple[TileSpec, ...]  # the tiles to compute, in matrix coordinates
+    symmetric: bool
     config: DistanceConfig
     device: str
     array_path: str
-    key: str
 
 
 def open_features(store_root: str, features_path: str) -> np.ndarray:
@@ -87,24 +109,25 @@ def open_features(store_root: str, features_path: str) -> np.ndarray:
     return np.load(target, mmap_mode="r", allow_pickle=False)
 
 
-def run_tile(task: TileTask) -> tuple[str, int]:
-    """Compute one tile and write its part; returns (key, pairs). Pure but for the part
-    file, written atomically, so a retried or repeated task is harmless."""
+def run_tile(task: TileTask) -> tuple[int, int]:
+    """Compute a task's tiles and write each as its part; returns (tiles, pairs). Pure but
+    for the part files, each written atomically, so a retried or repeated task is harmless."""
     images = open_features(task.store_root, task.features_path)
     engine = PairwiseEngine(task.config, device=task.device)
+    pairs = 0
     with one_thread_per_op(engine.device):
         rows = engine.prepare(np.asarray(images[task.rows]))
-        whole_r = slice(0, len(task.rows))
-        if task.cols is None:
-            # The same prepared object on both sides, as the local path's diagonal tiles.
-            block = _symmetrise(engine.tile(rows, rows, whole_r, whole_r))
-            pairs = len(task.rows) * (len(task.rows) - 1) // 2
-        else:
-            cols = engine.prepare(np.asarray(images[task.cols]))
-            block = engine.tile(rows, cols, whole_r, slice(0, len(task.cols)))
-            pairs = block.size
-    a.write_part(Path(task.store_root), task.array_path, task.key, {"d": block})
-    return task.key, pairs
+        cols = rows if task.cols is None else engine.prepare(np.asarray(images[task.cols]))
+        r0, c0 = task.origin
+        for spec in task.specs:
+            r = slice(spec.r.start - r0, spec.r.stop - r0)
+            c = slice(spec.c.start - c0, spec.c.stop - c0)
+            block = engine.tile(rows, cols, r, c)
+            if task.symmetric and spec.r == spec.c:
+                block = _symmetrise(block)
+            a.write_part(Path(task.store_root), task.array_path, spec.key, {"d": block})
+            pairs += _pairs_in(spec, task.symmetric)
+    return len(task.specs), pairs
 
 
 def run_on_dask(job: BlockJob, reporter: Reporter) -> None:
@@ -125,11 +148,11 @@ def run_on_dask(job: BlockJob, reporter: Reporter) -> None:
     try:
         client = scheduler.client()
         futures = [
-            client.submit(run_tile, job.task(s), key=f"tile-{job.array_path}-{s.key}", retries=2)
-            for s in todo
+            client.submit(run_tile, t, key=f"tiles-{job.array_path}-{t.specs[0].key}", retries=2)
+            for t in job.tasks(todo, TASK_SPAN)
         ]
         for fut in as_completed(futures):
-            _key, pairs = fut.result()
+            _tiles, pairs = fut.result()
             task.advance(pairs)
     finally:
         task.close()
