@@ -6,13 +6,13 @@ _percmusic() {
         w="${COMP_WORDS[i]}"
         if ((skip)); then skip=0; continue; fi
         case "$w" in
-            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
+            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--memory-budget|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--scheduler|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
     done
     case "$prev" in
-        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--memory-budget|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--scheduler|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
@@ -31,7 +31,7 @@ _percmusic() {
         "results") words="show --kind --metric --dataset --json --csv --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --scheduler --memory-budget --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

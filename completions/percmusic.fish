@@ -2,6 +2,8 @@
 complete -c percmusic -f
 complete -c percmusic -n '__fish_use_subcommand' -l store -r -F -d 'Store folder (default: $PERCMUSIC_STORE, else ./store).'
 complete -c percmusic -n '__fish_use_subcommand' -l wait -r -F -d 'Seconds to wait for another writer to finish (default: fail fast).'
+complete -c percmusic -n '__fish_use_subcommand' -l scheduler -r -F -d 'Where distance tiles and training runs go: local (default), dask (a LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose workers see the store folder). Needs percmusic[dask] unless local. Example: percmusic --scheduler dask distances'
+complete -c percmusic -n '__fish_use_subcommand' -l memory-budget -r -F -d 'Dense distance blocks a step may hold (default 2GB); past it KNN streams a per-row top-k instead. Example: percmusic --memory-budget 500MB knn'
 complete -c percmusic -n '__fish_use_subcommand' -l debug -d 'Show tracebacks.'
 complete -c percmusic -n '__fish_use_subcommand' -l quiet -d 'No progress bars.'
 complete -c percmusic -n '__fish_use_subcommand' -s q -d 'No progress bars.'

@@ -254,6 +254,27 @@ def train(
         return train_model(store, config, model or ModelConfig(), view, reporter)
 
 
+def train_many(
+    store: Store,
+    configs: list[TrainConfig],
+    model: ModelConfig | None = None,
+    dataset: str | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Several autoencoders (one per config, e.g. per loss); with a Dask scheduler each
+    training run is its own task on the cluster. Models-table rows in the configs' order."""
+    from percmusic_cli.config import ModelConfig
+    from percmusic_cli.steps.train import train_models
+
+    losses = ",".join(c.loss for c in configs)
+    with store.writer(wait_s, f"train --loss {losses}"):
+        view = None
+        if any(c.data == "spectrograms" for c in configs):
+            view = _view(store, dataset)
+        return train_models(store, configs, model or ModelConfig(), view, reporter)
+
+
 def classify(
     store: Store,
     model: str | None,
