@@ -142,6 +142,48 @@ def one(n: int, step: str, sched: str, metric: str, h: int, w: int) -> dict[str,
     }
 
 
+FMA_LARGE = 106_574
+
+
+def rates() -> None:
+    """Per-pair rates at the study's 128 x 1290 on this machine (tiles in the local tile
+    executor, preparation apart), and what FMA-large would take from them on 100 cores."""
+    from percmusic_cli.config import DistanceConfig
+    from percmusic_cli.metrics.pairwise import MemoryTileSink, PairwiseEngine, compute_matrix
+    from percmusic_cli.steps.neighbours import block_sizes
+
+    sizes = {"mse": (64, 256), "nlpd": (64, 256), "msssim": (16, 64)}
+    print(
+        "\n| metric | rows x cols | prepare ms/image | tile ms/pair (2 cores) | "
+        "FMA-large all pairs, 100 cores | FMA-large KNN blocks, 100 cores |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    all_pairs = FMA_LARGE * (FMA_LARGE - 1) // 2
+    knn_pairs = int(0.2 * FMA_LARGE) * int(0.8 * FMA_LARGE)  # (valid + test) x train, 80/10/10
+    for metric, (nr, nc) in sizes.items():
+        imgs = _images(nr + nc, 128, 1290, seed=3)
+        engine = PairwiseEngine(DistanceConfig(metric=metric, device="cpu"), device="cpu")
+        t0 = time.monotonic()
+        engine.prepare(imgs[:nr])
+        prep = (time.monotonic() - t0) / nr
+        t0 = time.monotonic()
+        compute_matrix(engine, imgs[:nr], imgs[nr:], 64, MemoryTileSink())
+        per_pair = (time.monotonic() - t0 - prep * (nr + nc)) / (nr * nc)
+        # 100 one-thread workers, each at half this 2-core rate; the columns are prepared
+        # again for every row block (as many rows as a 2 GB budget holds at this size).
+        per_core = per_pair * 2
+        block = block_sizes(FMA_LARGE, 128 * 1290, 64, 2 * 1024**3, 100)[1]
+        cases = [(all_pairs, FMA_LARGE, FMA_LARGE), (knn_pairs, 0.2 * FMA_LARGE, 0.8 * FMA_LARGE)]
+        hours = [
+            (p * per_core + prep * 2 * (rows / block) * cols) / 100 / 3600
+            for p, rows, cols in cases
+        ]
+        print(
+            f"| {metric} | {nr} x {nc} | {prep * 1e3:.2f} | {per_pair * 1e3:.4f} | "
+            f"{hours[0]:.1f} h | {hours[1]:.1f} h |"
+        )
+
+
 def _run_one(n: int, step: str, sched: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--one", f"{n},{step},{sched}", "--metric", args.metric]
     cmd += ["--height", str(args.height), "--width", str(args.width)]
@@ -158,7 +200,11 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=64)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--rates-only", action="store_true", help="only the 128 x 1290 rates")
     args = ap.parse_args()
+    if args.rates_only:
+        rates()
+        return
     if args.one:
         n, step, sched = args.one.split(",")
         print(json.dumps(one(int(n), step, sched, args.metric, args.height, args.width)))
@@ -172,13 +218,19 @@ def main() -> None:
             rows.append(pair)
             print(json.dumps(pair), file=sys.stderr)
     _report(rows, args, began)
+    rates()
 
 
 def _report(rows: list[list[dict[str, Any]]], args: argparse.Namespace, began: str) -> None:
-    print(f"{args.metric}, generated {args.height} x {args.width} images, split 50/20/30, "
-          f"test x train, k_max {K_MAX}; run began {began}\n")
-    print("| N | step | pairs | local wall (+ start-up) | dask wall (+ cluster start, warm-up) | dask / local | "
-          "local peak RSS | dask client / worker peak RSS | local pairs/s | same bits |")
+    print(
+        f"{args.metric}, generated {args.height} x {args.width} images, split 50/20/30, "
+        f"test x train, k_max {K_MAX}; run began {began}\n"
+    )
+    print(
+        "| N | step | pairs | local wall (+ start-up) | dask wall (+ cluster start, warm-up) "
+        "| dask / local | local peak RSS | dask client / worker peak RSS "
+        "| local pairs/s | same bits |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for loc, dsk in rows:
         print(

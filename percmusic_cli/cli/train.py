@@ -11,11 +11,17 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.config import PRESETS, ModelConfig
+from percmusic_cli.config import PRESETS, ModelConfig, TrainConfig
 
 
 def train(
-    loss: Annotated[str, typer.Option(help="mse, msssim or nlpd.")] = "nlpd",
+    loss: Annotated[
+        str,
+        typer.Option(
+            help="mse, msssim or nlpd; several, comma-separated, train one model each (each "
+            "its own task with --scheduler dask)."
+        ),
+    ] = "nlpd",
     data: Annotated[
         str,
         typer.Option(
@@ -48,6 +54,8 @@ def train(
       percmusic train --loss msssim --preset quick
 
       percmusic train --loss mse --data spectrograms --steps 3000 --device cuda
+
+      percmusic --scheduler dask train --loss mse,msssim,nlpd --preset quick
     """
     if preset not in PRESETS:
         raise typer.BadParameter(f"choose one of {', '.join(PRESETS)}", param_hint="--preset")
@@ -71,6 +79,12 @@ def train(
     model_cfg: ModelConfig = dataclasses.replace(
         base_model, **{k: v for k, v in model_over.items() if v is not None}
     )
+    losses = [x.strip() for x in loss.split(",") if x.strip()]
+    if len(losses) > 1:
+        _train_several(
+            [dataclasses.replace(cfg, loss=x) for x in losses], model_cfg, dataset, as_json
+        )
+        return
     row = api.train(
         output.store(),
         cfg,
@@ -89,6 +103,31 @@ def train(
     table.add_row("checkpoints", str(row["checkpoint_dir"]))
     output.emit(row, as_json, table)
     output.note(f"next: percmusic classify --model {row['model_id']}")
+
+
+def _train_several(
+    cfgs: list[TrainConfig], model_cfg: ModelConfig, dataset: str | None, as_json: bool
+) -> None:
+    rows = api.train_many(
+        output.store(),
+        cfgs,
+        model_cfg,
+        dataset=dataset,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+    )
+    table = Table("model", "loss", "steps", "status", "final loss", "device", title="models")
+    for row in rows:
+        final = row.get("final_loss")
+        table.add_row(
+            row["model_id"],
+            row["loss"],
+            f"{row['steps_done']} / {row['steps_total']}",
+            row["status"] + (" (reused)" if row.get("reused") else ""),
+            "-" if final is None else f"{final:.5f}",
+            str(row["device"]),
+        )
+    output.emit(rows, as_json, table)
 
 
 def register(app: typer.Typer) -> None:
