@@ -90,7 +90,12 @@ def test_dask_equals_local(tiny_store: Path, tmp_path: Path, on_dask: None) -> N
         assert np.array_equal(block, there["blocks"][key]), key
     assert "streamed top-5" in there["notes"][-1]
     assert here["predictions"] == there["predictions"]
-    assert here["history"] == there["history"] and len(here["history"][0]) > 0
+    # Training: the same steps and losses; the last digits may differ (seen: the sixth
+    # step's NLPD loss 2e-8 apart), as a worker process's kernels need not sum in the order
+    # the test process's do.
+    for mine, theirs in zip(here["history"], there["history"], strict=True):
+        assert [s for s, _ in mine] == [s for s, _ in theirs] and len(mine) == 6
+        assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=1e-6, atol=0)
 
 
 def _cli(root: Path, *args: str) -> list[str]:
