@@ -109,7 +109,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from status' -l errors -d 'List
 complete -c percmusic -n '__fish_seen_subcommand_from status' -l json -d 'JSON on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from status' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a train -d 'Train an autoencoder with a perceptual loss (resumes a killed run, reuses a done one).'
-complete -c percmusic -n '__fish_seen_subcommand_from train' -l loss -r -F -d 'mse, msssim or nlpd.'
+complete -c percmusic -n '__fish_seen_subcommand_from train' -l loss -r -F -d 'mse, msssim or nlpd; several, comma-separated, train one model each (each its own task with --scheduler dask).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l data -r -F -d 'noise (i.i.d. uniform noise, the studys setting) or spectrograms (random patches of the training split).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l preset -r -F -d 'Starting values: default, quick, gpu (options below override them).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l steps -r -F -d 'Optimiser steps.'
