@@ -159,3 +159,22 @@ def test_killed_client_resumes_at_the_first_missing_tile(tiny_store: Path, tmp_p
     want = DistanceBlocks(api.open_store(fresh), view, cfg).get("all", "all")
     got = DistanceBlocks(api.open_store(root), view, cfg).get("all", "all")
     assert np.array_equal(want, got)
+
+
+def test_fig1_past_the_budget_uses_a_recorded_seeded_sample(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(tiny_store, root)
+    store = api.open_store(root)
+    n = len(api._view(store, None).rows["all"])
+    try:
+        api.use_memory_budget(8 * 12 * 12)  # a 12 x 12 matrix fits, n x n does not
+        rows = api.distance_stats(store, metric="mse", config=DIST)
+        again = api.distance_stats(store, metric="mse", config=DIST)
+    finally:
+        api.use_memory_budget(None)
+    overall = next(r for r in rows if r["group"] == "all")
+    assert n > 12 and overall["sample_tracks"] == 12 and overall["sample_of"] == n
+    assert overall["n"] == 12 * 11 // 2  # the pairs among the sampled tracks
+    assert rows == again  # seeded: the same sample, the same statistics

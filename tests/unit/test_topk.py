@@ -4,6 +4,7 @@ scheduler names are checked before anything runs."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -79,3 +80,14 @@ def test_without_the_extra_dask_is_a_usage_error_naming_the_install(
     with pytest.raises(UsageError, match=r"pip install 'percmusic\[dask\]'"):
         scheduler.parse("dask")
     assert scheduler.parse("local") is scheduler.LOCAL
+
+
+def test_cli_bad_scheduler_and_budget_are_one_line_usage_errors(cli: Any) -> None:
+    for args, word in (
+        (("--scheduler", "bogus", "status"), "--scheduler 'bogus'"),
+        (("--memory-budget", "lots", "status"), "--memory-budget 'lots'"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and word in lines[0]
