@@ -4,6 +4,7 @@ scheduler names are checked before anything runs."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,3 +92,10 @@ def test_cli_bad_scheduler_and_budget_are_one_line_usage_errors(cli: Any) -> Non
         assert result.exit_code == 1, result.output
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and word in lines[0]
+
+
+def test_a_worker_that_cannot_see_the_store_says_so(tmp_path: Path) -> None:
+    from percmusic_cli.steps.tile_tasks import open_features
+
+    with pytest.raises(DataError, match=r"cannot see the store: .*features-x\.npy is missing"):
+        open_features(str(tmp_path / "elsewhere"), "arrays/features-x.npy")
