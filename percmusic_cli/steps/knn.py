@@ -97,4 +97,4 @@ def choose_path(
         f"streamed top-{cfg.k_max} neighbours: dense blocks would need {memory.human(need)}, "
         f"past the {memory.human(limit)} memory budget"
     )
-    return StreamedNeighbours(store, view, dcfg, reporter), note
+    return StreamedNeighbours(store, view, dcfg, reporter, k_max=cfg.k_max), note

@@ -98,12 +98,19 @@ def block_sizes(
 
 
 class StreamedNeighbours:
-    """A `knn.NeighbourLookup` over streamed, stored top-k artefacts of one view."""
+    """A `knn.NeighbourLookup` over streamed, stored top-k artefacts of one view. Each block
+    is streamed once, for at least `k_max` neighbours; a smaller k is its prefix (the order
+    is stable), so choosing k and refitting with it reuse one artefact."""
 
     def __init__(
-        self, store: Store, view: SplitView, cfg: DistanceConfig, reporter: Reporter | None = None
+        self,
+        store: Store,
+        view: SplitView,
+        cfg: DistanceConfig,
+        reporter: Reporter | None = None,
+        k_max: int = 1,
     ) -> None:
-        self.store, self.view, self.cfg = store, view, cfg
+        self.store, self.view, self.cfg, self.k_max = store, view, cfg, k_max
         self.reporter = reporter or NullReporter()
 
     def __call__(
@@ -112,14 +119,14 @@ class StreamedNeighbours:
         r_idx = self.view.rows[rows] if row_sel is None else self.view.rows[rows][row_sel]
         c_idx = self.view.rows[cols] if col_sel is None else self.view.rows[cols][col_sel]
         sel = [None if s is None else np.asarray(s).tolist() for s in (row_sel, col_sel)]
-        key = param_hash(block_key(self.cfg.key_fields(), self.view, rows, cols), k, sel)
+        kk = min(max(k, self.k_max), len(c_idx))
+        key = param_hash(block_key(self.cfg.key_fields(), self.view, rows, cols), kk, sel)
         base = f"arrays/topk-{self.cfg.metric}-{key}"
         found = st.find(self.store, base)
-        if found is not None:
-            return found
-        idx, dist = self._compute(base, r_idx, c_idx, k, f"{rows} x {cols}")
-        st.save(self.store, base, idx, dist)
-        return idx, dist
+        if found is None:
+            found = self._compute(base, r_idx, c_idx, kk, f"{rows} x {cols}")
+            st.save(self.store, base, *found)
+        return found[0][:, :k], found[1][:, :k]
 
     def _compute(
         self, base: str, r_idx: np.ndarray, c_idx: np.ndarray, k: int, name: str
