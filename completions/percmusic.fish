@@ -8,6 +8,8 @@ end
 complete -c percmusic -f
 complete -c percmusic -n '__fish_use_subcommand' -l store -r -F -d 'Store folder (default: $PERCMUSIC_STORE, else ./store).'
 complete -c percmusic -n '__fish_use_subcommand' -l wait -r -F -d 'Seconds to wait for another writer to finish (default: fail fast).'
+complete -c percmusic -n '__fish_use_subcommand' -l scheduler -r -F -d 'Where distance tiles and training runs go: local (default), dask (a LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose workers see the store folder). Needs percmusic[dask] unless local. Example: percmusic --scheduler dask distances'
+complete -c percmusic -n '__fish_use_subcommand' -l memory-budget -r -F -d 'Dense distance blocks a step may hold (default 2GB); past it KNN streams a per-row top-k instead. Example: percmusic --memory-budget 500MB knn'
 complete -c percmusic -n '__fish_use_subcommand' -l debug -d 'Show tracebacks.'
 complete -c percmusic -n '__fish_use_subcommand' -l quiet -d 'No progress bars.'
 complete -c percmusic -n '__fish_use_subcommand' -s q -d 'No progress bars.'
@@ -143,7 +145,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from status' -l errors -d 'List
 complete -c percmusic -n '__fish_seen_subcommand_from status' -l json -d 'JSON on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from status' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a train -d 'Train an autoencoder with a perceptual loss (resumes a killed run, reuses a done one).'
-complete -c percmusic -n '__fish_seen_subcommand_from train' -l loss -r -f -a 'mse msssim nlpd ssim' -d 'A registered metric: mse, msssim, nlpd, ssim (see `percmusic metrics`).'
+complete -c percmusic -n '__fish_seen_subcommand_from train' -l loss -r -f -a 'mse msssim nlpd ssim' -d 'A registered metric: mse, msssim, nlpd, ssim (see `percmusic metrics`); several, comma-separated, train one model each (each its own task with --scheduler dask).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l data -r -F -d 'noise (i.i.d. uniform noise, the studys setting) or spectrograms (random patches of the training split).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l preset -r -f -a 'default quick gpu' -d 'Starting values: default, quick, gpu (options below override them).'
 complete -c percmusic -n '__fish_seen_subcommand_from train' -l steps -r -F -d 'Optimiser steps.'

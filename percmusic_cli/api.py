@@ -111,6 +111,35 @@ def open_store(path: str | Path | None = None) -> Store:
     return Store(locate(path))
 
 
+def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:
+    """Run distance tiles and training runs on `local` (default), `dask` (a LocalCluster of
+    one-thread worker processes) or an existing Dask cluster (`tcp://HOST:PORT` or a
+    scheduler file), for the rest of this process. Returns the scheduler's description."""
+    import dataclasses
+
+    from percmusic_cli.steps import scheduler
+
+    parsed = scheduler.parse(spec)
+    if workers is not None:
+        parsed = dataclasses.replace(parsed, workers=workers)
+    scheduler.use(parsed)
+    return parsed.describe()
+
+
+def use_memory_budget(size: str | int | None = None) -> int:
+    """Bytes of dense distance blocks a step may hold before it streams instead (KNN takes a
+    per-row top-k); a size such as "2GB" or "500MB", None for the 2 GB default."""
+    from percmusic_cli.steps import memory
+
+    nbytes = (
+        memory.DEFAULT
+        if size is None
+        else (size if isinstance(size, int) else memory.parse_size(size))
+    )
+    memory.use(nbytes)
+    return nbytes
+
+
 def ingest(
     store: Store,
     path: Path | None = None,
@@ -323,6 +352,27 @@ def train(
         if config.data == "spectrograms":
             view = _view(store, dataset)
         return train_model(store, config, model or ModelConfig(), view, reporter)
+
+
+def train_many(
+    store: Store,
+    configs: list[TrainConfig],
+    model: ModelConfig | None = None,
+    dataset: str | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Several autoencoders (one per config, e.g. per loss); with a Dask scheduler each
+    training run is its own task on the cluster. Models-table rows in the configs' order."""
+    from percmusic_cli.config import ModelConfig
+    from percmusic_cli.steps.train import train_models
+
+    losses = ",".join(c.loss for c in configs)
+    with store.writer(wait_s, f"train --loss {losses}"):
+        view = None
+        if any(c.data == "spectrograms" for c in configs):
+            view = _view(store, dataset)
+        return train_models(store, configs, model or ModelConfig(), view, reporter)
 
 
 def classify(

@@ -17,7 +17,7 @@ from typer._click import exceptions as click_exc
 from typer._click import utils as click_utils
 from typer.core import TyperGroup
 
-from percmusic_cli import __version__
+from percmusic_cli import __version__, api
 from percmusic_cli.cli import (
     check,
     classify,
@@ -130,7 +130,16 @@ def _sigterm_as_interrupt() -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
-GLOBAL_OPTIONS = ("--store", "--wait", "--debug", "--quiet", "-q", "--version")
+GLOBAL_OPTIONS = (
+    "--store",
+    "--wait",
+    "--debug",
+    "--quiet",
+    "-q",
+    "--version",
+    "--scheduler",
+    "--memory-budget",
+)
 
 
 def _misplaced_global(exc: click_exc.NoSuchOption) -> str | None:
@@ -185,6 +194,28 @@ def root(
             min=0,
         ),
     ] = 0.0,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler",
+            help="Where distance tiles and training runs go: local (default), dask (a "
+            "LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose "
+            "workers see the store folder). Needs percmusic[dask] unless local. "
+            "Example: percmusic --scheduler dask distances",
+            envvar="PERCMUSIC_SCHEDULER",
+            show_envvar=False,
+        ),
+    ] = "local",
+    memory_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-budget",
+            help="Dense distance blocks a step may hold (default 2GB); past it KNN streams a "
+            "per-row top-k instead. Example: percmusic --memory-budget 500MB knn",
+            envvar="PERCMUSIC_MEMORY_BUDGET",
+            show_envvar=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     version: Annotated[
@@ -196,6 +227,8 @@ def root(
     Example: percmusic --store ./store demo
     """
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
+    api.use_scheduler(scheduler)
+    api.use_memory_budget(memory_budget)
 
 
 for _module in (

@@ -164,6 +164,15 @@ def _summary(dataset: str, fs: t.FeatureSet, reused: bool, started: float) -> Fe
     )
 
 
+def features_path(store: Store, feature_hash: str) -> str:
+    """The feature array's path relative to the store root (for tasks that memory-map it)."""
+    with store.connect(read_only=True) as con:
+        fs = t.feature_set(con, feature_hash)
+    if fs is None:
+        raise DataError(f"no feature set {feature_hash} in the store: run `percmusic features`")
+    return fs.array_path
+
+
 def load_features(store: Store, feature_hash: str) -> tuple[t.FeatureSet, np.ndarray]:
     """The feature set and its images (N, n_mels, n_frames), verified against the store."""
     with store.connect(read_only=True) as con:

@@ -25,7 +25,7 @@ from percmusic_cli.steps.classify import (
     untrained_encoder,
 )
 from percmusic_cli.steps.knn import run_knn
-from percmusic_cli.steps.train import train_model
+from percmusic_cli.steps.train import train_models
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 
@@ -73,11 +73,13 @@ def reproduce(
     )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
-    for metric, knn_row in zip(metrics, knn_rows, strict=True):
-        label = registry.get(metric).label
-        cfg = dataclasses.replace(train_base, loss=metric)
-        reporter.log(f"reproduce: autoencoder with the {label} loss")
-        model = train_model(store, cfg, model_cfg, view, reporter)
+    labels = {m: registry.get(m).label for m in metrics}
+    cfgs = [dataclasses.replace(train_base, loss=m) for m in metrics]
+    # One call for every loss: with a Dask scheduler each training is its own task.
+    reporter.log("reproduce: autoencoders with the " + ", ".join(labels.values()) + " losses")
+    models = train_models(store, cfgs, model_cfg, view, reporter)
+    for metric, knn_row, model in zip(metrics, knn_rows, models, strict=True):
+        label = labels[metric]
         enc = load_encoder(store, model["model_id"], resolve_device(device))
         latent = classify_with(store, view, enc, ccfg, reporter)
         rows.append(
