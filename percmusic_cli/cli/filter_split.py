@@ -21,7 +21,8 @@ def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random."
+            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random; "
+            "manifest = the split column of an ingested manifest (FMA: set.split)."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
@@ -45,6 +46,8 @@ def filter_split(
       percmusic filter                       # fault-filtered for GTZAN (443/197/290)
 
       percmusic filter --split random --seed 1 --ratios 0.6,0.2,0.2
+
+      percmusic filter --split manifest      # the manifest's (or FMA's) own split
     """
     summary = api.split(
         output.store(), dataset, split, seed=seed, ratios=ratios, file=file, wait_s=OPTIONS.wait

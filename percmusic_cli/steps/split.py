@@ -16,11 +16,12 @@ import numpy as np
 from percmusic_cli.datasets import gtzan
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.seeding import numpy_rng
+from percmusic_cli.steps.manifest_split import declared_split
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 
 PARTS = gtzan.SPLITS  # train, valid, test; every other track is "excluded"
-METHODS = ("auto", "fault-filtered", "random", "file")
+METHODS = ("auto", "fault-filtered", "random", "file", "manifest")
 
 
 @dataclass
@@ -146,6 +147,9 @@ def make_split(
         members = stratified(labels, split_ratios, seed)
         params |= {"seed": seed, "ratios": list(split_ratios)}
         name = f"random-s{seed}-" + "-".join(f"{r:g}" for r in split_ratios)
+    elif method == "manifest":
+        members = declared_split(store, dataset, set(labels))
+        name = "manifest"
     else:
         if file is None:
             raise UsageError("--split file needs --file PATH")
