@@ -230,3 +230,11 @@ def test_fma_mp3_ingest_decodes_and_keeps_set_split(tmp_path: Path) -> None:
     assert (decoded.orig_sr, decoded.channels) == (44100, 2)
     assert decoded.samples.size == source.size
     assert np.corrcoef(decoded.samples, source)[0, 1] > 0.99
+
+
+@pytest.mark.parametrize("channels", [2, 6])
+def test_fast_downmix_is_the_channel_mean_bit_for_bit(channels: int) -> None:
+    from percmusic_cli.audio import _downmix
+
+    block = np.random.default_rng(channels).standard_normal((5000, channels)).astype(np.float32)
+    assert np.array_equal(_downmix(block), block.mean(axis=1))
