@@ -11,6 +11,7 @@ Timed, alternating, best of `--repeat`, one thread, to mono 22050 Hz:
     sample checks, soxr HQ resample);
 (b) `librosa.load(sr=22050)` (soundfile read, downmix, soxr_hq);
 (c) a bare `soundfile.read` + mean + `soxr.resample(HQ)`: the floor for this decoder;
+(d) (a) with the downmix percmusic had before this benchmark (`block.mean(axis=1)`);
 and at the native rate (no resampling): `decode(target_sr=44100)` vs `soundfile.read`.
 Correctness: each output vs the source downmixed and resampled the same way (length,
 rate, Pearson r, SNR, best lag), and percmusic vs librosa sample by sample. Then two
@@ -80,6 +81,18 @@ def percmusic_decode(path: Path, sr: int = SR) -> np.ndarray:
     from percmusic_cli.audio import decode
 
     return decode(path, target_sr=sr).samples
+
+
+def percmusic_decode_mean(path: Path) -> np.ndarray:
+    """percmusic's decode with the downmix it had before (numpy's mean over channels)."""
+    from percmusic_cli import audio
+
+    fast = audio._downmix
+    audio._downmix = lambda block: block.mean(axis=1)  # type: ignore[assignment]
+    try:
+        return audio.decode(path, target_sr=SR).samples
+    finally:
+        audio._downmix = fast  # type: ignore[assignment]
 
 
 def librosa_load(path: Path) -> np.ndarray:
@@ -153,6 +166,7 @@ def run(tmp: Path, clips: int, repeat: int, seconds: float) -> None:
 
     decoders: dict[str, Callable[[Path], np.ndarray]] = {
         "percmusic decode": percmusic_decode,
+        "percmusic decode, block.mean downmix (before)": percmusic_decode_mean,
         "librosa.load": librosa_load,
         "soundfile + soxr": bare_soundfile,
         "percmusic decode, 44.1 kHz": lambda p: percmusic_decode(p, SR_FILE),

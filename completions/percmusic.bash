@@ -6,13 +6,13 @@ _percmusic() {
         w="${COMP_WORDS[i]}"
         if ((skip)); then skip=0; continue; fi
         case "$w" in
-            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
+            --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
     done
     case "$prev" in
-        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
@@ -25,7 +25,7 @@ _percmusic() {
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
-        "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --json --help" ;;
+        "ingest"|"ingest "*) words="--manifest --label-column --subset --dataset --synthetic --clips-per-class --force --json --help" ;;
         "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
         "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --help" ;;
         "results") words="show --kind --metric --dataset --json --csv --help" ;;
