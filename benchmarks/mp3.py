@@ -10,7 +10,7 @@ Timed, alternating, best of `--repeat`, one thread, to mono 22050 Hz:
 (a) percmusic `audio.decode` (container checks, libsndfile/mpg123 read, block downmix,
     sample checks, soxr HQ resample);
 (b) `librosa.load(sr=22050)` (soundfile read, downmix, soxr_hq);
-(c) a bare `soundfile.read` + mean + `soxr.resample(HQ)`: the floor for this decoder;
+(c) a bare `soundfile.read` + `mean(axis=1)` + `soxr.resample(HQ)`, as a user writes it;
 (d) (a) with the downmix percmusic had before this benchmark (`block.mean(axis=1)`);
 and at the native rate (no resampling): `decode(target_sr=44100)` vs `soundfile.read`.
 Correctness: each output vs the source downmixed and resampled the same way (length,
