@@ -52,9 +52,15 @@ def read_manifest(path: Path, label_column: str = "label") -> Discovery:
     columns = {c for _, row in rows if row is not None for c in row}
     missing = [c for c in ("path", label_column) if c not in columns]
     if missing:
+        fma_hint = (
+            f"; for FMA run `percmusic ingest {path.resolve().parent.parent}`"
+            if path.resolve().parent.name == "fma_metadata"
+            else ""
+        )
         raise UsageError(
             f"{path}: no {' or '.join(repr(c) for c in missing)} column (has: "
-            f"{', '.join(sorted(columns)) or 'none'}); expected path,label[,split][,track_id]"
+            f"{', '.join(sorted(columns)[:12]) or 'none'}); expected "
+            f"path,label[,split][,track_id]{fma_hint}"
         )
     return _listing(path, rows, label_column)
 
@@ -92,8 +98,11 @@ def _source(row: Row, label_column: str, base: Path) -> tuple[str | None, Source
     if reason is not None:
         return reason, None
     written = Path(row["path"]).as_posix()
-    file = (base / written).resolve()
-    reason = _file_problem(file)
+    try:
+        file = (base / written).resolve()
+        reason = _file_problem(file)
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
+        return f"unusable path ({exc})", None
     if reason is not None:
         return reason, None
     track_id = row.get("track_id") or os.path.splitext(written)[0]

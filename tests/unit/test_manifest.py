@@ -98,6 +98,10 @@ def test_manifest_without_required_columns_is_a_usage_error(manifest_dir: Path) 
         read_manifest(_write_csv(manifest_dir / "e.csv", ["path", "label"], []))
     with pytest.raises(UsageError, match=r"\.csv or \.jsonl"):
         read_manifest(manifest_dir / "audio" / "notes.txt")
+    nul = manifest_dir / "nul.jsonl"
+    nul.write_text(json.dumps({"path": "audio/a0\u0000.wav", "label": "a"}) + "\n")
+    (problem,) = read_manifest(nul).problems
+    assert problem.reason.startswith("row 1: unusable path")
 
 
 def test_manifest_ingest_then_its_split_as_a_filter_method(
