@@ -67,3 +67,20 @@ def test_header_less_constant_bitrate_still_decodes(tmp_path: Path) -> None:
     bare = _without_length_header(_mp3(tmp_path / "cbr.mp3", "CONSTANT"), tmp_path / "bare.mp3")
     audio = decode(bare, target_sr=RATE)
     assert abs(audio.samples.size - SECONDS * RATE) < 3 * 1152
+
+
+def _with_id3(src: Path, dst: Path) -> Path:
+    """An ID3v2.3 tag in front, its body full of sync-like 0xFF bytes (cover art does that)."""
+    body = b"\xff\xfb\x90\x00" * 2500
+    size = bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+    dst.write_bytes(b"ID3\x03\x00\x00" + size + body + src.read_bytes())
+    return dst
+
+
+def test_an_id3_tag_in_front_is_skipped(tmp_path: Path) -> None:
+    vbr = _mp3(tmp_path / "vbr.mp3", "VARIABLE")
+    tagged = _with_id3(vbr, tmp_path / "tagged.mp3")
+    assert unlisted_length(tagged) is None
+    assert decode(tagged, target_sr=RATE).samples.size == round(SECONDS * RATE)
+    bare = _with_id3(_without_length_header(vbr, tmp_path / "bare.mp3"), tmp_path / "b2.mp3")
+    assert unlisted_length(bare) == unlisted_length(tmp_path / "bare.mp3")
