@@ -67,7 +67,7 @@ complete -c percmusic -n '__fish_use_subcommand' -a ingest -d 'Check, describe a
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l manifest -r -F -d 'A .csv (or .jsonl) of path,label[,split][,track_id] rows; paths relative to the manifests folder (absolute ones allowed). Example: --manifest ~/data/mine/tracks.csv'
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l label-column -r -F -d 'The manifests label column. Example: --label-column genre'
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l subset -r -F -d 'FMA subset: small, medium, large or full (default: the fma_<subset> folder present). Example: --subset medium'
-complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l dataset -r -F -d 'Dataset name (default: gtzan for GTZAN layouts, else the folder name).'
+complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l dataset -r -F -d 'Dataset name (default: gtzan for GTZAN layouts, fma_<subset> for FMA, the manifests file name without extension, else the folder name).'
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l synthetic -d 'Generate and ingest the embedded 10-class demo dataset.'
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l clips-per-class -r -F -d 'Synthetic clips per class.'
 complete -c percmusic -n '__fish_seen_subcommand_from ingest' -l force -d 'Re-examine files already ingested.'

@@ -46,7 +46,10 @@ def ingest(
     ] = None,
     dataset: Annotated[
         str | None,
-        typer.Option(help="Dataset name (default: gtzan for GTZAN layouts, else the folder name)."),
+        typer.Option(
+            help="Dataset name (default: gtzan for GTZAN layouts, fma_<subset> for FMA, the "
+            "manifest's file name without extension, else the folder name)."
+        ),
     ] = None,
     synthetic: Annotated[
         bool,
@@ -61,9 +64,10 @@ def ingest(
     """Check, describe and record every audio file of a dataset.
 
     Bad files are recorded with a one-line reason and do not stop the batch; a rerun
-    only does the files not yet recorded. Exit 2 when nothing usable was found. A
-    manifest's split column (FMA: set.split) is kept for `percmusic filter --split
-    manifest`.
+    only does the files not yet recorded. Exit 2 when nothing usable was found; 1 for a
+    manifest without a path or label column. A bad manifest row (missing file, empty
+    label, bad split, duplicate id) is skipped with its row number. A manifest's split
+    column (FMA: set.split) is kept for `percmusic filter --split manifest`.
 
     Examples:
 
