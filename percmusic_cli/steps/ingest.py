@@ -155,9 +155,9 @@ def ingest(
 ) -> IngestSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
-    found, extract_problems, name = _find(store, path, dataset, source or SourceOptions())
+    found, extract_problems, name, root = _find(store, path, dataset, source or SourceOptions())
     where = path if path is not None else (source or SourceOptions()).manifest
-    summary = IngestSummary(dataset=name, kind=found.kind, root=str(found.root.resolve()))
+    summary = IngestSummary(dataset=name, kind=found.kind, root=str(root.resolve()))
     problems = [(p.path, p.reason) for p in [*extract_problems, *found.problems]]
     summary.problems = [{"path": p, "reason": r} for p, r in problems]
     summary.found = len(found.files)
@@ -194,20 +194,20 @@ class SourceOptions:
 
 def _find(
     store: Store, path: Path | None, dataset: str | None, source: SourceOptions
-) -> tuple[Discovery, list[Any], str]:
-    """What to ingest, problems met on the way, and the dataset's name."""
+) -> tuple[Discovery, list[Any], str, Path]:
+    """What to ingest, problems met on the way, the dataset's name and its root folder."""
     if source.manifest is not None:
         if path is not None:
             raise UsageError("give either a PATH or --manifest FILE, not both")
         found = read_manifest(source.manifest, source.label_column)
-        return found, [], dataset or source.manifest.stem
+        return found, [], dataset or source.manifest.stem, found.root
     if path is None:
         raise UsageError("give a PATH to ingest, or --manifest FILE")
     if source.label_column != "label":
         raise UsageError("--label-column applies to --manifest only")
     if path.is_dir() and fma.is_fma_root(path):
         found = fma.discover_fma(path, source.subset)
-        return found, [], dataset or found.root.name
+        return found, [], dataset or found.root.name, path
     if source.subset is not None:
         raise UsageError(
             f"--subset applies to an FMA folder; {path} has no fma_metadata/tracks.csv"
@@ -215,7 +215,7 @@ def _find(
     root, extract_problems = _source_root(store, path, dataset)
     found = discover(root)
     name = dataset or ("gtzan" if found.kind == "gtzan" else root.resolve().name)
-    return found, extract_problems, name
+    return found, extract_problems, name, root
 
 
 def _run(
