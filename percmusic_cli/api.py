@@ -149,12 +149,20 @@ def ingest(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     clips_per_class: int = 20,
+    manifest: Path | None = None,
+    label_column: str = "label",
+    subset: str | None = None,
 ) -> IngestSummary:
     from percmusic_cli.steps import ingest as step
 
     reporter = reporter or NullReporter()
-    if path is None and not synthetic:
-        raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
+    if path is None and not synthetic and manifest is None:
+        raise UsageError(
+            "give a PATH to ingest, --manifest FILE, or --synthetic for the demo dataset"
+        )
+    if synthetic and manifest is not None:
+        raise UsageError("give either --synthetic or --manifest FILE, not both")
+    source = step.SourceOptions(manifest=manifest, label_column=label_column, subset=subset)
     if path is not None and synthetic:
         raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
     from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
@@ -166,8 +174,9 @@ def ingest(
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
             dataset = dataset or "synthetic"
-        assert path is not None
-        return step.ingest(store, path, dataset=dataset, force=force, reporter=reporter)
+        return step.ingest(
+            store, path, dataset=dataset, force=force, reporter=reporter, source=source
+        )
 
 
 def split(

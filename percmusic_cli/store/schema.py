@@ -128,6 +128,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
+    Migration(
+        7,
+        "the split a dataset's own metadata declares (a manifest's split column, FMA's set.split)",
+        """
+        CREATE TABLE source_splits (
+            dataset VARCHAR NOT NULL, track_id VARCHAR NOT NULL, part VARCHAR NOT NULL,
+            PRIMARY KEY (dataset, track_id));
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
