@@ -106,6 +106,20 @@ def _usable_view(
     return view
 
 
+def last_kept() -> str | None:
+    """What the running command has made durable so far (for the line an interrupt prints)."""
+    from percmusic_cli.progress import last_kept as kept
+
+    return kept()
+
+
+def forget_kept() -> None:
+    """Start a command with nothing recorded as kept."""
+    from percmusic_cli.progress import forget_kept as forget
+
+    forget()
+
+
 def open_store(path: str | Path | None = None) -> Store:
     """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written)."""
     return Store(locate(path))

@@ -39,7 +39,6 @@ from percmusic_cli.cli import (
 from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
-from percmusic_cli.progress import forget_kept, last_kept
 
 
 class _Interrupted(Exception):
@@ -64,7 +63,7 @@ class PercmusicGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        forget_kept()
+        api.forget_kept()
         _sigterm_as_interrupt()
         try:
             code = super().main(
@@ -113,7 +112,7 @@ class PercmusicGroup(TyperGroup):
 
 def _interrupted_line() -> str:
     """One line: what the stopped command kept, and that a rerun resumes from there."""
-    what = last_kept()
+    what = api.last_kept()
     if what is None:
         return "interrupted: nothing was finished yet; rerun the same command to start again"
     return f"interrupted: {what}; rerun the same command to resume"

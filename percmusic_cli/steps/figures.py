@@ -181,7 +181,7 @@ def confusion_figure(runs: list[dict[str, Any]], kind: str) -> FigureData:
 def _baseline(model: dict[str, Any]) -> tuple[float, str] | None:
     """The recorded trivial baseline of the model when the store has one, else 1/12 for
     an MSE model trained on noise, else None."""
-    for key in ("baseline", "trivial_baseline", "baseline_loss"):
+    for key in ("baseline_loss", "baseline"):
         if model.get(key) is not None:
             return float(model[key]), "recorded"
     cfg = model.get("train_config") or {}

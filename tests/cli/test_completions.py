@@ -114,12 +114,14 @@ def _complete_in(env: dict[str, str], *words: str) -> list[str]:
 
 
 def test_bash_completes_names_from_the_core() -> None:
-    from percmusic_cli.config import METRICS, PRESETS
+    from percmusic_cli import metric_names
+    from percmusic_cli.config import PRESETS
     from percmusic_cli.devices import DEVICE_CHOICES
     from percmusic_cli.steps.split import METHODS
 
-    assert _complete("knn", "--metric", "") == [*METRICS, "all"]
-    assert _complete("train", "--loss", "") == list(METRICS)
+    metrics = list(metric_names.names())
+    assert _complete("knn", "--metric", "") == [*metrics, "all"]
+    assert _complete("train", "--loss", "") == metrics
     assert _complete("train", "--loss", "msss") == ["msssim"]
     assert _complete("train", "--preset", "") == list(PRESETS)
     assert _complete("filter", "--split", "") == list(METHODS)
@@ -152,8 +154,10 @@ def test_id_lookup_imports_nothing_heavy(id_store: Path) -> None:
 
 
 def test_fish_script_completes_values_and_ids() -> None:
+    from percmusic_cli import metric_names
+
     text = (ROOT / "completions" / "percmusic.fish").read_text(encoding="utf-8")
-    assert "-l loss -r -f -a 'mse msssim nlpd'" in text
+    assert f"-l loss -r -f -a '{' '.join(metric_names.names())}'" in text
     assert '-l model -r -f -a "(percmusic __complete-ids models (__percmusic_store)' in text
     assert "__fish_seen_subcommand_from show' -a \"(percmusic __complete-ids runs" in text
     # the hidden command is not offered as a command

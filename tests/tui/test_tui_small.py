@@ -71,9 +71,11 @@ async def test_distances_pooled_first_genres_scroll_and_metric_resets(
         await settle(app, pilot, "3")
         screen = app.screen
         assert isinstance(screen, DistancesScreen)
-        pooled = screen.pooled["mse"]
-        assert len(pooled["within"]) == 4 * 15 and len(pooled["between"]) == 24 * 23 // 2 - 60
-        assert 0.5 < pooled["auc"] <= 1 and pooled["ratio"] > 1
+        pooled = {r["group"]: r for r in screen.groups["mse"] if r.get("pooled")}
+        assert pooled["pooled within"]["n"] == 4 * 15
+        assert pooled["pooled between"]["n"] == 24 * 23 // 2 - 60
+        first = pooled["pooled within"]
+        assert 0.5 < first["auc"] <= 1 and first["ratio"] > 1
         plot = screen.query_one("#pooled")
         assert plot.region.bottom <= SIZE[1] - 1  # whole, above the footer, no scrolling
         scroll = screen.query_one("#dist-scroll", VerticalScroll)
@@ -100,7 +102,7 @@ async def test_sort_column_is_marked_in_the_header(fixture_store: Store) -> None
         assert "date ▲" in headers()
         await settle(app, pilot, "s")
         assert "run ▲" in headers() and "date" in headers()
-        for _ in range(3):  # run -> metric -> param -> valid, best first
+        for _ in range(4):  # run -> metric -> split -> param -> valid, best first
             await settle(app, pilot, "s")
         assert "valid ▼" in headers()
 

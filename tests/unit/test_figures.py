@@ -86,18 +86,22 @@ def test_confusions_count_every_test_track(figures: dict[str, FigureData]) -> No
     assert figures["fig4-lr-confusion"].tables["confusion"].rows == []  # no latent runs
 
 
-def test_mse_loss_gets_the_one_twelfth_baseline_and_says_so(
-    figures: dict[str, FigureData],
-) -> None:
+def test_the_recorded_baseline_is_drawn(figures: dict[str, FigureData]) -> None:
     fig = figures["fig5-training-loss"]
-    assert fig.tables["baseline"].rows == [
-        (MODEL_ID, "mse", 1 / 12, "1/12: MSE of predicting 0.5 for U(0,1) noise")
-    ]
+    # The fixture model records its trivial baseline (1/12 for MSE on U(0, 1) noise).
+    assert fig.tables["baseline"].rows == [(MODEL_ID, "mse", 1 / 12, "recorded")]
     assert len(fig.tables["loss"].rows) == 60
 
 
+def test_mse_without_a_recorded_baseline_gets_one_twelfth_and_says_so() -> None:
+    assert fs._baseline({"loss": "mse", "data": "noise"}) == (
+        1 / 12,
+        "1/12: MSE of predicting 0.5 for U(0,1) noise",
+    )
+
+
 def test_a_recorded_baseline_wins_and_other_losses_have_none() -> None:
-    assert fs._baseline({"loss": "nlpd", "baseline": 0.7}) == (0.7, "recorded")
+    assert fs._baseline({"loss": "nlpd", "baseline_loss": 0.7}) == (0.7, "recorded")
     assert fs._baseline({"loss": "nlpd", "data": "noise"}) is None
     assert fs._baseline({"loss": "mse", "data": "spectrograms"}) is None
 
