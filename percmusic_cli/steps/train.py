@@ -13,7 +13,7 @@ from typing import Any
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
-from percmusic_cli.experiments.train import train
+from percmusic_cli.experiments.train import Diverged, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
@@ -54,7 +54,10 @@ def train_model(
     images = None
     if cfg.data == "spectrograms" and view is not None:
         images = view.images(store)[view.rows["train"]]
-    result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
+    try:
+        result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
+    except Diverged as exc:
+        raise Diverged(f"model {mid}: {exc}") from None
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
         sm.upsert_model(

@@ -23,6 +23,18 @@ from percmusic_cli.hashing import file_digest
 TMP_PREFIX = ".tmp-"
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()
+FILE_MODE = 0o666 & ~UMASK  # what open() would give: a group can share a store
+DIR_MODE = 0o777 & ~UMASK
+
+
 @dataclass(frozen=True)
 class ArrayRecord:
     path: str  # relative to the store root
@@ -47,6 +59,7 @@ def atomic_file(target: Path) -> Iterator[IO[bytes]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; follow the umask like other files
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()

@@ -120,7 +120,7 @@ def writer_holder(root: Path) -> str | None:
     lock for an instant only, so it never blocks and never records itself as the holder."""
     path = root / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:

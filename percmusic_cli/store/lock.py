@@ -5,8 +5,10 @@ writes; this lock is what keeps two long writing jobs apart."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -15,6 +17,24 @@ from types import TracebackType
 from percmusic_cli.errors import StoreError, StoreLockedError
 
 LOCK_NAME = ".writer.lock"
+
+
+def open_lock_file(path: Path) -> int:
+    """Open (creating) the lock file, refusing a symlink or anything but a regular file:
+    the holder's PID is written into it, which must never truncate someone else's file."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(
+                f"lock file {path} is a symbolic link; remove it (percmusic never writes "
+                "through a link)"
+            ) from exc
+        raise StoreError(f"cannot create the lock file {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"lock file {path} is not a regular file; remove it")
+    return fd
 
 
 class WriterLock:
@@ -34,10 +54,7 @@ class WriterLock:
         return text or "another process"
 
     def acquire(self) -> None:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(f"cannot create the lock file {self.path}: {exc.strerror}") from exc
+        fd = open_lock_file(self.path)
         deadline = time.monotonic() + self.wait_s
         while True:
             try:
