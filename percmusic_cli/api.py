@@ -305,15 +305,18 @@ def demo(
         return step(store, view, preset="quick", device=device, reporter=reporter)
 
 
-def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, Any]:
+def check(
+    store: Store, repair: bool = False, wait_s: float = 0.0, sources: bool = False
+) -> dict[str, Any]:
     """Verify every array and checkpoint the store records; `repair` removes orphans and
-    temporary files and marks broken derived artefacts for recomputation."""
+    temporary files and marks broken derived artefacts for recomputation; `sources` hashes
+    every source audio file again."""
     from percmusic_cli.steps.check import check_store
 
     if not repair:
-        return check_store(store, repair=False)
+        return check_store(store, repair=False, sources=sources)
     with store.writer(wait_s, "check --repair"):
-        return check_store(store, repair=True)
+        return check_store(store, repair=True, sources=sources)
 
 
 # --- dashboard reads ---

@@ -29,6 +29,13 @@ def check(
             help="Remove orphans and temporary files; mark broken artefacts for recomputation.",
         ),
     ] = False,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources",
+            help="Also hash every source audio file again: report changed or deleted ones.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON report on stdout.")] = False,
 ) -> None:
     """Verify the store: array files, checksums, orphans, temporary files, run inputs.
@@ -40,8 +47,10 @@ def check(
     Example:
 
       percmusic check --repair
+
+      percmusic check --sources
     """
-    report = api.check(output.store(), repair=repair, wait_s=OPTIONS.wait)
+    report = api.check(output.store(), repair=repair, wait_s=OPTIONS.wait, sources=sources)
     output.emit(report, as_json, *_render(report))
     if not report.get("ok", False):
         raise typer.Exit(2)

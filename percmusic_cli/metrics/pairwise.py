@@ -87,7 +87,12 @@ class PairwiseEngine:
         check_min_size(h, w, cfg.metric, msssim=cfg.msssim, nlpd=cfg.nlpd)
         images = np.ascontiguousarray(images, dtype=np.float32)
         if not np.isfinite(images).all():
-            raise DataError("images hold NaN or infinite values")
+            bad = np.flatnonzero(~np.isfinite(images.reshape(len(images), -1)).all(axis=1))
+            raise DataError(
+                f"images at rows {', '.join(map(str, bad[:5]))}"
+                f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''} "
+                "hold NaN or infinite values"
+            )
         state: GramState | MsssimState
         if cfg.metric == "msssim":
             state = prepare_msssim(images, cfg.msssim, self.device)

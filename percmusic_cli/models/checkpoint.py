@@ -37,8 +37,8 @@ from percmusic_cli import __version__
 from percmusic_cli.config import ModelConfig
 from percmusic_cli.errors import ArrayIntegrityError, StoreError
 from percmusic_cli.hashing import file_digest
-from percmusic_cli.store.arrays import DIR_MODE, FILE_MODE
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
+from percmusic_cli.store.arrays import DIR_MODE, FILE_MODE
 
 FORMAT = "percmusic-checkpoint"
 FORMAT_VERSION = 1

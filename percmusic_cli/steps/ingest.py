@@ -62,6 +62,9 @@ def _examine(dataset: str, kind: str, src: SourceFile, sample_rate: int) -> t.Tr
         "path": str(src.path),
     }
     try:
+        # stat before hashing: a file changed meanwhile shows a newer mtime next time
+        st = src.path.stat()
+        base.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
         md5 = file_digest(src.path, "md5")
     except OSError as exc:
         return t.TrackRow(

@@ -116,6 +116,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             chosen_at TIMESTAMP DEFAULT current_timestamp);
         """,
     ),
+    Migration(
+        8,
+        "size and mtime of each track's source file, to notice a file changed after ingest",
+        """
+        ALTER TABLE tracks ADD COLUMN size BIGINT;
+        ALTER TABLE tracks ADD COLUMN mtime_ns BIGINT;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
