@@ -8,6 +8,7 @@ the dashboard start fast.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +53,24 @@ def ingest(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     clips_per_class: int = 20,
+    archive_max_mb: int | None = None,
+    archive_max_ratio: float | None = None,
 ) -> IngestSummary:
+    """Ingest a folder or a tar archive; an archive may expand to at most
+    `archive_max_mb` MB and `archive_max_ratio` times its compressed size."""
+    from percmusic_cli.datasets.archive import MB, Limits
     from percmusic_cli.steps import ingest as step
 
     reporter = reporter or NullReporter()
+    limits = Limits()
+    if archive_max_mb is not None:
+        if archive_max_mb < 1:
+            raise UsageError(f"--archive-max-mb must be at least 1, not {archive_max_mb}")
+        limits = dataclasses.replace(limits, max_total_bytes=archive_max_mb * MB)
+    if archive_max_ratio is not None:
+        if not 1.0 <= archive_max_ratio < float("inf"):
+            raise UsageError(f"--archive-max-ratio must be a number >= 1, not {archive_max_ratio}")
+        limits = dataclasses.replace(limits, max_ratio=archive_max_ratio)
     if path is None and not synthetic:
         raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
     with store.writer(wait_s, "ingest"):
@@ -63,7 +78,9 @@ def ingest(
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
             dataset = dataset or "synthetic"
         assert path is not None
-        return step.ingest(store, path, dataset=dataset, force=force, reporter=reporter)
+        return step.ingest(
+            store, path, dataset=dataset, force=force, reporter=reporter, limits=limits
+        )
 
 
 def split(

@@ -36,6 +36,18 @@ def ingest(
     force: Annotated[
         bool, typer.Option("--force", help="Re-examine files already ingested.")
     ] = False,
+    archive_max_mb: Annotated[
+        int | None,
+        typer.Option(help="Stop extracting an archive past this many MB (default 4096).", min=1),
+    ] = None,
+    archive_max_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop extracting an archive expanding past this many times its compressed "
+            "size (default 50; judged past 64 MB).",
+            min=1.0,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
     """Check, describe and record every audio file of a dataset.
@@ -48,6 +60,8 @@ def ingest(
       percmusic ingest ~/data/gtzan/genres.tar.gz
 
       percmusic ingest --synthetic
+
+      percmusic ingest big.tar.gz --archive-max-mb 20000 --archive-max-ratio 5
     """
     summary = api.ingest(
         output.store(),
@@ -58,6 +72,8 @@ def ingest(
         reporter=output.RichReporter(),
         wait_s=OPTIONS.wait,
         clips_per_class=clips_per_class,
+        archive_max_mb=archive_max_mb,
+        archive_max_ratio=archive_max_ratio,
     )
     output.emit(summary.to_dict(), as_json, _table(summary))
     if summary.failed or summary.problems:

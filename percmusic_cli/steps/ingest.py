@@ -16,7 +16,7 @@ from typing import Any
 from percmusic_cli.audio import decode
 from percmusic_cli.config import SpectrogramConfig
 from percmusic_cli.datasets import gtzan, synthetic
-from percmusic_cli.datasets.archive import safe_extract
+from percmusic_cli.datasets.archive import Limits, safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
 from percmusic_cli.errors import DataError, DecodeError
 from percmusic_cli.hashing import file_digest
@@ -116,14 +116,18 @@ def _chunks(rows: Iterator[t.TrackRow]) -> Iterator[list[t.TrackRow]]:
         yield chunk
 
 
-def _source_root(store: Store, path: Path, dataset: str | None) -> tuple[Path, list[Any]]:
+def _source_root(
+    store: Store, path: Path, dataset: str | None, limits: Limits
+) -> tuple[Path, list[Any]]:
     """A folder to discover in: the path itself, or a safe extraction of an archive."""
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if _is_archive(path):
         name = dataset or path.name.split(".")[0]
         target = store.sources_dir / name
-        problems = safe_extract(path, target)
+        problems = safe_extract(
+            path, target, limits.max_member_bytes, limits.max_total_bytes, limits.max_ratio
+        )
         return target, list(problems)
     if not path.is_dir():
         raise DataError(f"{path}: not a folder or a tar archive")
@@ -152,10 +156,11 @@ def ingest(
     reporter: Reporter | None = None,
     workers: int = 2,
     spectrogram: SpectrogramConfig | None = None,
+    limits: Limits | None = None,
 ) -> IngestSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
-    root, extract_problems = _source_root(store, path, dataset)
+    root, extract_problems = _source_root(store, path, dataset, limits or Limits())
     found: Discovery = discover(root)
     name = dataset or ("gtzan" if found.kind == "gtzan" else root.resolve().name)
     summary = IngestSummary(dataset=name, kind=found.kind, root=str(root.resolve()))

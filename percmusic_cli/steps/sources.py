@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from percmusic_cli.datasets import gtzan
 from percmusic_cli.hashing import file_digest
@@ -30,7 +31,7 @@ def _current(row: t.TrackRow, kind: str, rehash: bool) -> t.TrackRow | str:
         st = os.stat(row.path)
         if (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns) and not rehash:
             return row
-        md5 = file_digest(row.path, "md5")
+        md5 = file_digest(Path(row.path), "md5")
     except FileNotFoundError:
         return f"source file {row.path} is gone (deleted or moved after ingest)"
     except OSError as exc:
@@ -68,8 +69,9 @@ def refresh(
 
 
 def verify(store: Store) -> tuple[int, list[tuple[str, str, str]]]:
-    """The number of files checked, and (kind, path, detail) for every usable track whose file is gone or whose content no
-    longer matches the md5 recorded at ingest; every file is hashed again. Writes nothing."""
+    """The number of files checked, and (kind, path, detail) for every usable track whose
+    file is gone or no longer matches the md5 recorded at ingest (every file is hashed
+    again). Writes nothing."""
     with store.connect(read_only=True) as con:
         rows = [r for r in t.all_tracks(con) if r.status == "ok"]
     found: list[tuple[str, str, str]] = []

@@ -129,10 +129,10 @@ def schema_less(db_path: Path) -> bool:
         return False
     import duckdb
 
-    from percmusic_cli.store.db import _CONFIG
+    from percmusic_cli.store.db import CONNECT_CONFIG
 
     try:
-        con = duckdb.connect(str(db_path), read_only=True, config=_CONFIG)
+        con = duckdb.connect(str(db_path), read_only=True, config=CONNECT_CONFIG)
     except duckdb.Error:
         return False  # opening it again reports why, in one line
     try:

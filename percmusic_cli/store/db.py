@@ -17,6 +17,7 @@ import duckdb
 from percmusic_cli.errors import DataError, StoreError, StoreLockedError
 from percmusic_cli.store.lock import WriterLock
 from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
+from percmusic_cli.store.sweep import sweep
 
 DB_NAME = "percmusic.duckdb"
 ENV_VAR = "PERCMUSIC_STORE"
@@ -28,7 +29,10 @@ _LOCK_CONFLICT = "IO Error: Could not set lock on file"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # Never fetch or load an extension behind the user's back (a SQLite file in place of the
 # database would otherwise make DuckDB download its sqlite scanner).
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def locate(option: str | Path | None = None) -> Path:
@@ -98,8 +102,9 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create store folder {self.root}: {exc.strerror}") from exc
-        lock = WriterLock(self.root, wait_s=wait_s, command=command)
-        return lock
+        return WriterLock(
+            self.root, wait_s=wait_s, command=command, on_acquire=lambda: sweep(self.root, DB_NAME)
+        )
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -131,7 +136,7 @@ class Store:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         try:
-            con = duckdb.connect(str(tmp), config=_CONFIG)
+            con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
             try:
                 migrate(con)
             finally:
@@ -152,7 +157,7 @@ class Store:
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.db_path), read_only=read_only, config=_CONFIG)
+                return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(_open_problem(self.db_path, exc)) from exc

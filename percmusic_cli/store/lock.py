@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -38,8 +39,15 @@ def open_lock_file(path: Path) -> int:
 
 
 class WriterLock:
-    def __init__(self, root: Path, wait_s: float = 0.0, command: str = "") -> None:
+    def __init__(
+        self,
+        root: Path,
+        wait_s: float = 0.0,
+        command: str = "",
+        on_acquire: Callable[[], object] | None = None,
+    ) -> None:
         self.path = root / LOCK_NAME
+        self.on_acquire = on_acquire
         self.wait_s = wait_s
         self.command = command or " ".join(
             Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3])
@@ -73,6 +81,8 @@ class WriterLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"PID {os.getpid()} ({self.command})".encode())
         self._fd = fd
+        if self.on_acquire is not None:
+            self.on_acquire()  # e.g. sweep what a killed writer left (no other writer runs)
 
     def release(self) -> None:
         if self._fd is None:
