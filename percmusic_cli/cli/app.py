@@ -32,6 +32,7 @@ from percmusic_cli.cli import (
 )
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
+from percmusic_cli.render.safe import shown
 
 
 class PercmusicGroup(TyperGroup):
@@ -70,13 +71,13 @@ class PercmusicGroup(TyperGroup):
         except PercmusicError as exc:
             if OPTIONS.debug:
                 raise
-            click_utils.echo(f"error: {exc}", err=True)
+            click_utils.echo(f"error: {shown(exc)}", err=True)
             code = exc.exit_code
         except Exception as exc:
             if OPTIONS.debug:
                 raise
             click_utils.echo(
-                f"internal error: {type(exc).__name__}: {exc} "
+                f"internal error: {type(exc).__name__}: {shown(exc)} "
                 "(rerun with --debug for the traceback)",
                 err=True,
             )

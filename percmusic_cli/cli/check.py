@@ -11,6 +11,7 @@ from rich.text import Text
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.render.safe import shown
 
 # section of the report -> (title, style)
 _SECTIONS = {
@@ -58,7 +59,7 @@ def check(
 
 def _render(report: dict[str, Any]) -> list[Table | Text]:
     if not report["exists"]:
-        return [Text(f"store {report['store']} is empty: nothing to check")]
+        return [Text(shown(f"store {report['store']} is empty: nothing to check"))]
     rows = [(section, f) for section in _SECTIONS for f in report.get(section, [])]
     out: list[Table | Text] = []
     if rows:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
@@ -93,9 +94,9 @@ def _table(s: IngestSummary) -> Table:
     if s.md5:
         table.add_row("md5 vs GTZAN index", ", ".join(f"{k} {v}" for k, v in s.md5.items()))
     for failure in s.failures[:20]:
-        table.add_row("[red]error[/red]", f"{failure['path']}: {failure['reason']}")
+        table.add_row(Text("error", style="red"), f"{failure['path']}: {failure['reason']}")
     for problem in s.problems[:20]:
-        table.add_row("[yellow]problem[/yellow]", f"{problem['path']}: {problem['reason']}")
+        table.add_row(Text("problem", style="yellow"), f"{problem['path']}: {problem['reason']}")
     table.add_row("wall time", f"{s.wall_s:.1f} s")
     return table
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
+from percmusic_cli.render import safe
 from percmusic_cli.store import Store
 from percmusic_cli.tui.screens.distances import DistancesScreen
 from percmusic_cli.tui.screens.overview import OverviewScreen
@@ -43,7 +44,7 @@ class Dashboard(App[None]):
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
-        self.sub_title = str(store.root)
+        self.sub_title = safe.shown(store.root)
 
     def on_mount(self) -> None:
         self.switch_mode("overview")

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from percmusic_cli.errors import PercmusicError, StoreLockedError
+from percmusic_cli.render import safe
 from percmusic_cli.store import Store
 from percmusic_cli.tui.messages import LoadFailed
 
@@ -96,7 +97,7 @@ class DataScreen(Screen[None]):
         message.stop()
         self.failure = message
         self.add_class("failed")
-        self.query_one("#notice", Static).update(message.text)
+        self.query_one("#notice", Static).update(safe.markup(message.text))
 
     def loaded(self) -> None:
         """Call when data arrived: hides a notice left from an earlier failure."""

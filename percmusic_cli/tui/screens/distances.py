@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +15,7 @@ from textual.widgets import Static, Tab, Tabs
 from percmusic_cli import api
 from percmusic_cli.config import METRICS
 from percmusic_cli.experiments.stats import distance_summary
-from percmusic_cli.render import distance_summary_table, violin_plot
+from percmusic_cli.render import distance_summary_table, safe, violin_plot
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import DistancesLoaded
 from percmusic_cli.tui.widgets import TextPlot
@@ -97,7 +96,7 @@ class DistancesScreen(DataScreen):
             plot.styles.height = 3
             plot.set_draw(None)
             plot.update(
-                Text(
+                safe.text(
                     f"No all x all {LABELS[self.metric]} matrix for "
                     f"{self.dataset or 'this store'}: run `percmusic distances stats`."
                 )
