@@ -191,10 +191,19 @@ _MP3_DAMAGED = "MP3 with no decodable audio frames (junk or damage after its ID3
 _PIPE_MESSAGE = "File does not exist or is not a regular file (possibly a pipe?)"
 
 
-def _looks_like_mp3(path: Path) -> bool:
+def _head(path: Path, n: int = 3) -> bytes:
     with open(path, "rb") as fh:
-        head = fh.read(2)
-    return head[:2] == b"ID" or (len(head) == 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+        return fh.read(n)
+
+
+def _has_id3(path: Path) -> bool:
+    return _head(path) == b"ID3"
+
+
+def _looks_like_mp3(path: Path) -> bool:
+    """An ID3 tag or an MPEG frame sync: libsndfile hands such a file to libmpg123."""
+    head = _head(path, 2)
+    return _has_id3(path) or (len(head) == 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
 
 
 @contextlib.contextmanager
@@ -220,7 +229,7 @@ def _quiet_stderr(active: bool) -> Iterator[None]:
 def _unreadable_reason(path: Path, exc: Exception) -> str:
     text = _one_line(str(exc))
     if _PIPE_MESSAGE in text or "unknown format" in text.lower():
-        if _looks_like_mp3(path):
+        if _has_id3(path):
             return _MP3_DAMAGED
         return "libsndfile does not recognise the file's format"
     return text
