@@ -310,7 +310,10 @@ def test_disk_full_during_ingest_is_the_clean_enospc_message(
 
     monkeypatch.setattr(t, "write_tracks", full)
     _one_line_error(
-        cli("ingest", str(_tree(tmp_path / "src"))), 2, "No space left on device", "percmusic.duckdb"
+        cli("ingest", str(_tree(tmp_path / "src"))),
+        2,
+        "No space left on device",
+        "percmusic.duckdb",
     )
 
 
