@@ -70,9 +70,7 @@ def test_check_and_loading_name_the_tracks_of_nan_images(cli: Cli, tmp_path: Pat
     assert cli(*FEATURES).exit_code == 0
     store = Store(cli.store)
     with store.connect(read_only=True) as con:
-        path, shape = con.execute(
-            "SELECT path, shape FROM arrays WHERE kind = 'features'"
-        ).fetchone()
+        (path,) = con.execute("SELECT path FROM arrays WHERE kind = 'features'").fetchone()
     images = np.load(store.root / path)
     images[2, 0, 0] = np.nan
     np.save(store.root / path, images)

@@ -160,7 +160,7 @@ def test_safe_helper_shows_controls_and_escapes_markup() -> None:
 
 
 HOSTILE = st.text(
-    alphabet=st.sampled_from(list("ab[]/\\=#:;!*") + ["\x1b", "\n", "\r", "\x07", "\x9b", "é"]),
+    alphabet=st.sampled_from([*list("ab[]/\\=#:;!*"), "\x1b", "\n", "\r", "\x07", "\x9b", "é"]),
     min_size=1,
     max_size=12,
 ).map(lambda s: s.replace("/", "[/]"))
