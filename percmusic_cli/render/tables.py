@@ -22,7 +22,7 @@ def evaluation_table(result: ClassifierResult, title: str) -> Table:
     ev, curve = result.evaluation, result.curve
     level = round(ev.f1_weighted_ci.level * 100)
     table = Table(
-        title=safe.text(title), box=box.SIMPLE_HEAD, show_header=False, title_justify="left"
+        title=safe.title(title), box=box.SIMPLE_HEAD, show_header=False, title_justify="left"
     )
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")

@@ -29,7 +29,7 @@ def label_table(ds: dict[str, Any]) -> Table:
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
         title_justify="left",
-        title=safe.text(f"{ds['name']}: tracks per label and split part"),
+        title=safe.title(f"{ds['name']}: tracks per label and split part"),
     )
     table.add_column("label", no_wrap=True)
     for name in ("ok", *PARTS):
