@@ -99,7 +99,8 @@ def _check_room(archive: Path, root: str, size: int) -> None:
 
 
 def _check_ratio(archive: Path, expanded: int, size: int, lim: Limits) -> None:
-    """`expanded` counts every member, extracted or skipped: all of it is decompressed."""
+    """`expanded`: the bytes extracted so far plus the next member's (skipped members are
+    not counted: a header may declare any size with nothing behind it)."""
     if expanded > _RATIO_FLOOR and expanded > lim.max_ratio * max(size, 1):
         raise DataError(
             f"{archive}: extraction stopped: it expands to {expanded / max(size, 1):.0f} times "
@@ -129,17 +130,16 @@ def _extract_all(
     problems: list[Problem],
     archive: Path,
 ) -> None:
-    total = expanded = 0
+    total = 0
     seen: set[str] = set()
     for member in tar:
-        expanded += member.size if member.isfile() else 0
-        _check_ratio(archive, expanded, size, limits)
         reason = _member_problem(member, root, limits.max_member_bytes, seen)
         if reason is not None:
             problems.append(Problem(member.name, reason))
             continue
         dest = os.path.join(root, *PurePosixPath(_normal(member.name)).parts)
         if member.isfile():
+            _check_ratio(archive, total + member.size, size, limits)
             _check_room_for(archive, root, total, member.size, limits)
         try:
             if member.isdir():
