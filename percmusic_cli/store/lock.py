@@ -32,9 +32,11 @@ def open_lock_file(path: Path) -> int:
                 "through a link)"
             ) from exc
         raise StoreError(f"cannot create the lock file {path}: {exc.strerror}") from exc
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
         os.close(fd)
-        raise StoreError(f"lock file {path} is not a regular file; remove it")
+        what = "has other hard links" if stat.S_ISREG(st.st_mode) else "is not a regular file"
+        raise StoreError(f"lock file {path} {what}; remove it (it is never written through)")
     return fd
 
 

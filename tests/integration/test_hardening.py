@@ -287,6 +287,15 @@ def test_lock_symlink_is_refused_and_its_target_untouched(cli: Cli, tmp_path: Pa
     assert victim.read_text() == "keep me"
 
 
+def test_lock_hard_linked_to_another_file_is_refused(cli: Cli, tmp_path: Path) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    cli.store.mkdir()
+    os.link(victim, cli.store / ".writer.lock")
+    _one_line_error(cli("ingest", str(_tree(tmp_path / "src"))), 2, "hard links")
+    assert victim.read_text() == "keep me"
+
+
 def test_lock_that_is_a_folder_is_refused(cli: Cli, tmp_path: Path) -> None:
     (cli.store / ".writer.lock").mkdir(parents=True)
     _one_line_error(cli("ingest", str(_tree(tmp_path / "src"))), 2, ".writer.lock")
