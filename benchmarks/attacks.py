@@ -1,7 +1,9 @@
 """Hostile inputs and store tampering (issue 13's campaign, kept): each attack is tried,
-then judged handled when every command exits 0, 1 or 2 with at most one `error:` line,
-no "internal error", no traceback and no raw control character on the terminal, and
-when, after `check --repair` and a rerun, `check` passes.
+then judged handled when every command run on it (for tampering: status, check,
+check --repair, features, check) exits 0, 1 or 2 with at most one `error:` line, no
+"internal error", no traceback and no raw escape sequence on the terminal; a hostile
+name must not give a usage error, a disk-full run must end in success or the ENOSPC
+message, and a file the lock symlink points to must be left as it was.
 
 Run through `benchmarks/faults.py --attacks` (it builds the reference stores used here).
 Prints one line per attack and the counts: tried, handled.
