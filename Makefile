@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STORE ?= store
 
-.PHONY: setup demo test lint unit completions bench clean-store
+.PHONY: setup demo test fast lint unit completions bench clean-store
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: setup
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
+
+## The inner loop: every test not marked slow (CI and `make test` run them all).
+fast: setup
+	$(BIN)/pytest -q -m "not slow"
 
 completions: setup
 	$(BIN)/python -m percmusic_cli.cli.completions completions

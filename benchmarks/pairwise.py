@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from percmusic_cli.config import DistanceConfig
-from percmusic_cli.metrics import nlpd
+from percmusic_cli.metrics.nlpd import nlpd
 from percmusic_cli.metrics.pairwise import (
     MemoryTileSink,
     PairwiseEngine,

@@ -22,14 +22,17 @@ import torch
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.experiments.encode import encode_pooled
+from percmusic_cli.metrics import registry
 from percmusic_cli.models.autoencoder import build_autoencoder
-from percmusic_cli.models.losses import LOSSES, loss_function
+from percmusic_cli.models.losses import loss_function
 
 
 def _args() -> argparse.Namespace:
     d, m = TrainConfig(), ModelConfig()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--losses", nargs="+", default=list(LOSSES), choices=LOSSES)
+    p.add_argument(
+        "--losses", nargs="+", default=list(registry.study_names()), choices=registry.names()
+    )
     p.add_argument("--steps", type=int, default=5, help="timed steps per loss")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--batch", type=int, default=d.batch_size)

@@ -6,13 +6,13 @@ _percmusic() {
         w="${COMP_WORDS[i]}"
         if ((skip)); then skip=0; continue; fi
         case "$w" in
-            --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
+            --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--seeds|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
     done
     case "$prev" in
-        --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--frames|--hidden|--k-max|--kind|--latent|--loss|--lr|--metric|--model|--n-boot|--n-mels|--nonlinearity|--pairs|--patch|--pool|--preset|--ratios|--refit|--seed|--seeds|--select-on|--split|--steps|--store|--threads|--tile|--wait|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
@@ -20,6 +20,7 @@ _percmusic() {
         "results show"|"results show "*) words="--plot --json --help" ;;
         "check"|"check "*) words="--repair --sources --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --help" ;;
+        "compare"|"compare "*) words="--n-boot --seed --json --csv --help" ;;
         "dashboard"|"dashboard "*) words="--help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
@@ -27,11 +28,12 @@ _percmusic() {
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--dataset --synthetic --clips-per-class --force --archive-max-mb --archive-max-ratio --json --help" ;;
         "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --help" ;;
-        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --json --help" ;;
+        "metrics"|"metrics "*) words="--json --help" ;;
+        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --seeds --folds --json --help" ;;
         "results") words="show --kind --metric --dataset --json --csv --help" ;;
         "status"|"status "*) words="--errors --json --help" ;;
         "train"|"train "*) words="--loss --data --preset --steps --batch --patch --lr --seed --hidden --latent --nonlinearity --device --dataset --json --help" ;;
-        "") words="check classify dashboard demo distances features filter ingest knn reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
+        "") words="check classify compare dashboard demo distances features filter ingest knn metrics reproduce results status train --store --wait --debug --quiet -q --version --help" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -12,9 +12,11 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from percmusic_cli import metric_names as _metric_names
 from percmusic_cli.errors import UsageError
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.store import Store, locate
+from percmusic_cli.store import Store as Store  # the CLI and the TUI take the type from here
+from percmusic_cli.store import locate
 
 if TYPE_CHECKING:
     from percmusic_cli.config import (
@@ -25,9 +27,11 @@ if TYPE_CHECKING:
         SpectrogramConfig,
         TrainConfig,
     )
+    from percmusic_cli.experiments.report import ClassifierResult as ClassifierResult
+    from percmusic_cli.experiments.report import ClassScore as ClassScore
     from percmusic_cli.steps.features import FeatureSummary
-    from percmusic_cli.steps.ingest import IngestSummary
-    from percmusic_cli.steps.split import SplitSummary
+    from percmusic_cli.steps.ingest import IngestSummary as IngestSummary
+    from percmusic_cli.steps.split import SplitSummary as SplitSummary
     from percmusic_cli.steps.views import SplitView
 
 
@@ -37,6 +41,41 @@ def _view(store: Store, dataset: str | None) -> SplitView:
     from percmusic_cli.steps.views import split_view
 
     return split_view(store, common.resolve_dataset(store, dataset))
+
+
+def metric_names() -> tuple[str, ...]:
+    """Registered metric names (built-ins, then plugins), found without loading any."""
+    return _metric_names.names()
+
+
+def metrics() -> list[dict[str, Any]]:
+    """The registered metrics: name, origin (built-in or package ...), label, direction,
+    fast_pairwise, study, and `problem` (why a broken plugin cannot be used, else None)."""
+    from percmusic_cli.metrics import registry
+
+    return registry.describe()
+
+
+def metric_labels() -> dict[str, str]:
+    """Display label per usable metric, in registry order."""
+    from percmusic_cli.metrics import registry
+
+    return {s.name: s.label for s in registry.specs()}
+
+
+def split_methods() -> tuple[str, ...]:
+    """The names `filter --method` accepts."""
+    from percmusic_cli.steps.split import METHODS
+
+    return METHODS
+
+
+def classifier_result(run: dict[str, Any]) -> ClassifierResult:
+    """The result summary of a stored run (`run_detail`), without its predictions (they are
+    kept in their own table)."""
+    from percmusic_cli.experiments.report import ClassifierResult
+
+    return ClassifierResult.from_dict({**run["result"], "predictions": []})
 
 
 def open_store(path: str | Path | None = None) -> Store:
@@ -73,6 +112,13 @@ def ingest(
         limits = dataclasses.replace(limits, max_ratio=archive_max_ratio)
     if path is None and not synthetic:
         raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
+    if path is not None and synthetic:
+        raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
+    from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
+
+    check_int("--clips-per-class", clips_per_class, 2, MAX_CLIPS)
+    if dataset is not None:
+        check_dataset_name(dataset)  # before the store or sources/ are touched
     with store.writer(wait_s, "ingest"):
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
@@ -93,8 +139,9 @@ def split(
     wait_s: float = 0.0,
 ) -> SplitSummary:
     from percmusic_cli.steps import common
-    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.steps.split import check_options, make_split
 
+    check_options(method, seed, ratios)  # a bad option is a usage error, whatever the store
     with store.writer(wait_s, "filter"):
         name = common.resolve_dataset(store, dataset)
         return make_split(store, name, method, seed=seed, ratios=ratios, file=file)
@@ -109,9 +156,13 @@ def features(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
 ) -> FeatureSummary:
+    from percmusic_cli.config import check_device, check_frames
     from percmusic_cli.steps import common
     from percmusic_cli.steps.features import compute_features
 
+    check_device(device)  # options before the store: a usage error, whatever the store holds
+    if n_frames is not None:
+        check_frames(n_frames)
     with store.writer(wait_s, "features"):
         name = common.resolve_dataset(store, dataset)
         return compute_features(
@@ -289,13 +340,26 @@ def reproduce(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     seed: int = 0,
+    seeds: int = 1,
+    folds: int = 1,
 ) -> dict[str, Any]:
-    """The study's table: KNN per metric beside autoencoder latents per loss, and controls."""
-    from percmusic_cli.steps.reproduce import reproduce as step
+    """The study's table: KNN per metric beside autoencoder latents per loss, and controls,
+    repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows."""
+    from percmusic_cli.config import preset as merge_preset
+    from percmusic_cli.steps.study import study
 
+    merge_preset(preset, device=device, seed=seed)  # options before the store is read
     with store.writer(wait_s, "reproduce"):
         view = _view(store, dataset)
-        return step(store, view, preset=preset, device=device, reporter=reporter, seed=seed)
+        return study(store, view, preset, device, reporter, seed=seed, seeds=seeds, folds=folds)
+
+
+def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Paired differences between runs on the same test tracks: weighted F1 by paired
+    bootstrap, accuracy by McNemar's exact test, Holm-corrected over the pairs."""
+    from percmusic_cli.steps.compare import compare_runs
+
+    return compare_runs(store, run_ids, n_boot=n_boot, seed=seed)
 
 
 def demo(
@@ -306,12 +370,15 @@ def demo(
     clips_per_class: int = 20,
 ) -> dict[str, Any]:
     """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
+    from percmusic_cli.config import MAX_CLIPS, check_device, check_int
     from percmusic_cli.steps import ingest as ingest_step
     from percmusic_cli.steps.features import compute_features
     from percmusic_cli.steps.reproduce import reproduce as step
     from percmusic_cli.steps.split import make_split
     from percmusic_cli.steps.views import split_view
 
+    check_device(device)
+    check_int("--clips-per-class", clips_per_class, 4, MAX_CLIPS)  # 4: a random split per class
     reporter = reporter or NullReporter()
     with store.writer(wait_s, "demo"):
         root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
@@ -337,6 +404,16 @@ def check(
 
 
 # --- dashboard reads ---
+
+
+def latest_study(store: Store) -> dict[str, Any] | None:
+    """The last `reproduce` summary with its claims table, or None."""
+    from percmusic_cli.store.studies import latest_study as read
+
+    if not store.exists():
+        return None
+    with store.connect(read_only=True) as con:
+        return read(con)
 
 
 def datasets(store: Store) -> list[str]:
@@ -374,9 +451,10 @@ def nearest_neighbours(
     return browse.nearest_neighbours(store, dataset, track_id, n)
 
 
-def distance_values(store: Store, dataset: str, metric: str) -> dict[str, Any] | None:
-    """Within-label and all pairwise distances (numpy arrays) from the stored all x all
-    matrix, or None when `percmusic distances stats` has not stored one."""
+def distance_stats_by_metric(store: Store, dataset: str) -> dict[str, list[dict[str, Any]]]:
+    """Per metric: the Fig. 1 statistics (groups, quantiles, densities) that
+    `percmusic distances stats` stored for the dataset's active split; a metric without
+    them is absent."""
     from percmusic_cli.steps import browse
 
-    return browse.distance_groups(store, dataset, metric)
+    return browse.distance_stats(store, dataset)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from percmusic_cli.config import DEVICES, check_device, check_threads
 from percmusic_cli.errors import UsageError
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+DEVICE_CHOICES = DEVICES
 
 
 def resolve_device(name: str = "auto") -> str:
     """Return "cpu" or "cuda"; "auto" takes CUDA when torch sees a GPU."""
     import torch
 
-    if name not in DEVICE_CHOICES:
-        raise UsageError(f"unknown device {name!r}: choose one of {', '.join(DEVICE_CHOICES)}")
+    check_device(name)
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -30,8 +30,7 @@ def set_threads(threads: int | None) -> None:
     import numba
     import torch
 
-    if threads < 1:
-        raise UsageError(f"threads must be at least 1, got {threads}")
+    check_threads(threads)
     torch.set_num_threads(threads)
     numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
 

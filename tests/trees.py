@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,3 +130,10 @@ def build_gtzan_tree(root: Path) -> TinyTree:
     tree.non_audio.append(notes)
     (genres / "rock" / ".DS_Store").write_bytes(b"\0\0")  # hidden: skipped silently
     return tree
+
+
+def real_gtzan_dir() -> Path | None:
+    """The folder of real GTZAN tracks that PERCMUSIC_GTZAN_DIR names, or None (tests that
+    need real tracks skip then; no test hard-codes where they live on some machine)."""
+    value = os.environ.get("PERCMUSIC_GTZAN_DIR")
+    return Path(value) if value and Path(value).is_dir() else None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,12 +18,14 @@ from percmusic_cli import __version__
 from percmusic_cli.cli import (
     check,
     classify,
+    compare,
     dashboard,
     distances,
     features,
     filter_split,
     ingest,
     knn,
+    metrics,
     reproduce,
     results,
     status,
@@ -106,7 +107,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     store: Annotated[
-        Path | None,
+        str | None,  # a str, not a Path: Path("") would turn an empty --store into "."
         typer.Option(
             "--store",
             help="Store folder (default: $PERCMUSIC_STORE, else ./store).",
@@ -142,9 +143,11 @@ for _module in (
     status,
     distances,
     knn,
+    metrics,
     train,
     classify,
     results,
+    compare,
     reproduce,
     dashboard,
     check,

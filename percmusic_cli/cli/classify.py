@@ -32,7 +32,9 @@ def classify(
             help="Also run the controls: raw pooled spectrograms and an untrained autoencoder."
         ),
     ] = True,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=0)] = 1000,
+    n_boot: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the CIs (0 to 100000).")
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the untrained model.")] = 0,
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -49,8 +51,6 @@ def classify(
     """
     from percmusic_cli.render.tables import runs_table
 
-    if pool not in ("meanstd", "mean"):
-        raise typer.BadParameter("choose meanstd or mean", param_hint="--pool")
     cfg = ClassifyConfig(pool=pool, n_boot=n_boot, seed=seed, device=device)
     rows = api.classify(
         output.store(),

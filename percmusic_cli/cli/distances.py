@@ -14,11 +14,15 @@ from percmusic_cli.config import DistanceConfig
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
 
-Metric = Annotated[str, typer.Option(help="mse, msssim, nlpd or all.")]
+METRIC_HELP = (
+    f"A registered metric ({', '.join(api.metric_names())}; see `percmusic metrics`), "
+    "a comma list of them, or all (the study's MSE, 1 - MS-SSIM and NLPD)."
+)
+Metric = Annotated[str, typer.Option(help=METRIC_HELP)]
 Dataset = Annotated[str | None, typer.Option(help="Dataset (default: the only one).")]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
-Tile = Annotated[int, typer.Option(help="Tile side: memory is bounded by it.", min=1)]
-Threads = Annotated[int | None, typer.Option(help="CPU threads (default: all).", min=1)]
+Tile = Annotated[int, typer.Option(help="Tile side: memory is bounded by it.")]
+Threads = Annotated[int | None, typer.Option(help="CPU threads (default: all; at most 8 per CPU).")]
 Json = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 
 
@@ -42,6 +46,8 @@ def distances(
       percmusic distances --metric nlpd
 
       percmusic distances --metric all --pairs all --device cuda
+
+      percmusic distances --metric ssim,mse
 
       percmusic distances stats --metric nlpd --plot
     """

@@ -18,10 +18,11 @@ def features(
     frames: Annotated[
         int | None,
         typer.Option(
-            help="Frames per image (default: 1290, or fewer for datasets of shorter clips).", min=16
+            help="Frames per image, 16 to 65536 (default: 1290, or fewer for datasets of "
+            "shorter clips)."
         ),
     ] = None,
-    n_mels: Annotated[int, typer.Option(help="Mel bands.", min=8)] = 128,
+    n_mels: Annotated[int, typer.Option(help="Mel bands (8 to 1024).")] = 128,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:

@@ -12,23 +12,27 @@ from rich.text import Text
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.steps.split import METHODS
 
 if TYPE_CHECKING:
-    from percmusic_cli.steps.split import SplitSummary
+    from percmusic_cli.api import SplitSummary
 
 
 def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(METHODS)}; auto = fault-filtered for GTZAN, else random."
+            help=f"One of {', '.join(api.split_methods())}; "
+            "auto = fault-filtered for GTZAN, else random."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random split.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random split (0 to 2**32 - 1).")] = 0,
     ratios: Annotated[
-        str, typer.Option(help="train,valid,test ratios of the random split.")
+        str,
+        typer.Option(
+            help="train,valid,test fractions of the random split, summing to 1 "
+            "(train and test above 0; valid may be 0)."
+        ),
     ] = "0.5,0.2,0.3",
     file: Annotated[
         Path | None,

@@ -14,7 +14,7 @@ from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
 
 if TYPE_CHECKING:
-    from percmusic_cli.steps.ingest import IngestSummary
+    from percmusic_cli.api import IngestSummary
 
 
 def ingest(
@@ -33,7 +33,9 @@ def ingest(
         bool,
         typer.Option("--synthetic", help="Generate and ingest the embedded 10-class demo dataset."),
     ] = False,
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=2)] = 20,
+    clips_per_class: Annotated[
+        int, typer.Option(help="Synthetic clips per class (2 to 1000).")
+    ] = 20,
     force: Annotated[
         bool, typer.Option("--force", help="Re-examine files already ingested.")
     ] = False,

@@ -8,13 +8,14 @@ import typer
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
+from percmusic_cli.cli.distances import METRIC_HELP
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import DistanceConfig, KnnConfig
 
 
 def knn(
-    metric: Annotated[str, typer.Option(help="mse, msssim, nlpd or all.")] = "all",
-    k_max: Annotated[int, typer.Option(help="Largest k tried.", min=1)] = 50,
+    metric: Annotated[str, typer.Option(help=METRIC_HELP)] = "all",
+    k_max: Annotated[int, typer.Option(help="Largest k tried.")] = 50,
     weights: Annotated[str, typer.Option(help="uniform or distance.")] = "uniform",
     select_on: Annotated[
         str,
@@ -24,7 +25,9 @@ def knn(
         ),
     ] = "valid",
     refit: Annotated[str, typer.Option(help="train, or train+valid.")] = "train",
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=0)] = 1000,
+    n_boot: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the CIs (0 to 100000).")
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the CV folds.")] = 0,
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (for distances).")] = "auto",
@@ -44,12 +47,6 @@ def knn(
     """
     from percmusic_cli.render.tables import runs_table
 
-    if weights not in ("uniform", "distance"):
-        raise typer.BadParameter("choose uniform or distance", param_hint="--weights")
-    if select_on not in ("valid", "cv"):
-        raise typer.BadParameter("choose valid or cv", param_hint="--select-on")
-    if refit not in ("train", "train+valid"):
-        raise typer.BadParameter("choose train or train+valid", param_hint="--refit")
     cfg = KnnConfig(
         k_max=k_max, weights=weights, select_on=select_on, refit=refit, n_boot=n_boot, seed=seed
     )

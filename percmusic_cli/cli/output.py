@@ -21,9 +21,9 @@ from rich.progress import (
 from rich.text import Text
 
 from percmusic_cli import api
+from percmusic_cli.api import Store
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.render.safe import markup, shown
-from percmusic_cli.store import Store
 
 
 class SafeConsole(Console):

@@ -9,6 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.config import PRESETS
 
 
 def reproduce(
@@ -19,14 +20,33 @@ def reproduce(
         ),
     ] = False,
     preset: Annotated[
-        str, typer.Option(help="default, quick or gpu (training sizes).")
+        str, typer.Option(help=f"{', '.join(PRESETS)} (training sizes).")
     ] = "default",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of training, bootstrap and controls.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="First seed of training, bootstrap, folds and controls.")
+    ] = 0,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            help="Repeat with N seeds (seed, seed+1, ...): N autoencoders per loss, N "
+            "untrained controls; the table shows mean ± sd. Example: --seeds 3.",
+            min=1,
+        ),
+    ] = 1,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="Repeat over K-fold stratified cross-validation of the split's tracks "
+            "(each track tested once); mean ± sd over folds. Example: --folds 5.",
+            min=1,
+        ),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """Run the whole study on the ingested, filtered dataset and print its table.
+    """Run the whole study on the ingested, filtered dataset and print its table,
+    then the study's claims as tested rows (difference, 95% CI, Holm p, verdict).
 
     Distances and KNN for the three metrics, three autoencoders trained on noise,
     logistic regression on their latents, and the controls. Reuses what is stored.
@@ -35,9 +55,11 @@ def reproduce(
 
       percmusic reproduce --quick
 
+      percmusic reproduce --quick --seeds 3 --folds 5
+
       percmusic reproduce --preset gpu --device cuda
     """
-    from percmusic_cli.render.study import study_table
+    from percmusic_cli.render.study import reproduce_tables
 
     result = api.reproduce(
         output.store(),
@@ -47,12 +69,18 @@ def reproduce(
         reporter=output.RichReporter(),
         wait_s=OPTIONS.wait,
         seed=seed,
+        seeds=seeds,
+        folds=folds,
     )
-    output.emit(result, as_json, study_table(result))
+    for hint in result.get("hints", []):
+        output.note(hint)
+    output.emit(result, as_json, *reproduce_tables(result))
 
 
 def demo(
-    clips_per_class: Annotated[int, typer.Option(help="Synthetic clips per class.", min=4)] = 20,
+    clips_per_class: Annotated[
+        int, typer.Option(help="Synthetic clips per class (4 to 1000).")
+    ] = 20,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:

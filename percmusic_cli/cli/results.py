@@ -28,6 +28,8 @@ CSV_KEYS = (
     "test_f1_high",
     "accuracy",
     "f1_macro",
+    "seed",
+    "loss_ratio",
     "wall_s",
     "created_at",
 )
@@ -79,13 +81,12 @@ def show(
 
       percmusic results show knn-mse --plot
     """
-    from percmusic_cli.experiments.report import ClassifierResult
     from percmusic_cli.render.confusion import confusion_table
     from percmusic_cli.render.plots import curve_plot
     from percmusic_cli.render.tables import evaluation_table, per_class_table
 
     detail = api.run_detail(output.store(), run)
-    result = ClassifierResult.from_dict({**detail["result"], "predictions": []})
+    result = api.classifier_result(detail)
     items: list[Any] = [
         evaluation_table(
             result,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 @dataclass
 class GlobalOptions:
-    store: Path | None = None
+    store: str | Path | None = None
     wait: float = 0.0
     debug: bool = False
     quiet: bool = False

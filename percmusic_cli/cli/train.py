@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -11,11 +10,18 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.config import PRESETS, ModelConfig
+from percmusic_cli.config import PRESETS
+from percmusic_cli.config import preset as preset_configs
+from percmusic_cli.render import fmt
 
 
 def train(
-    loss: Annotated[str, typer.Option(help="mse, msssim or nlpd.")] = "nlpd",
+    loss: Annotated[
+        str,
+        typer.Option(
+            help=f"A registered metric: {', '.join(api.metric_names())} (see `percmusic metrics`)."
+        ),
+    ] = "nlpd",
     data: Annotated[
         str,
         typer.Option(
@@ -27,13 +33,15 @@ def train(
         str,
         typer.Option(help=f"Starting values: {', '.join(PRESETS)} (options below override them)."),
     ] = "default",
-    steps: Annotated[int | None, typer.Option(help="Optimiser steps.", min=1)] = None,
-    batch: Annotated[int | None, typer.Option(help="Patches per step.", min=1)] = None,
-    patch: Annotated[int | None, typer.Option(help="Square patch side.", min=16)] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of weights and data.")] = None,
-    hidden: Annotated[int | None, typer.Option(help="Hidden channels.", min=1)] = None,
-    latent: Annotated[int | None, typer.Option(help="Latent channels.", min=1)] = None,
+    steps: Annotated[int | None, typer.Option(help="Optimiser steps.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Patches per step.")] = None,
+    patch: Annotated[int | None, typer.Option(help="Square patch side.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate (finite, above 0).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of weights and data (0 to 2**32 - 1).")
+    ] = None,
+    hidden: Annotated[int | None, typer.Option(help="Hidden channels.")] = None,
+    latent: Annotated[int | None, typer.Option(help="Latent channels.")] = None,
     nonlinearity: Annotated[str | None, typer.Option(help="gdn, relu or gelu.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     dataset: Annotated[str | None, typer.Option(help="For --data spectrograms.")] = None,
@@ -49,27 +57,19 @@ def train(
 
       percmusic train --loss mse --data spectrograms --steps 3000 --device cuda
     """
-    if preset not in PRESETS:
-        raise typer.BadParameter(f"choose one of {', '.join(PRESETS)}", param_hint="--preset")
-    base_train, base_model = PRESETS[preset]
-    overrides: dict[str, Any] = {
-        "loss": loss,
-        "data": data,
-        "steps": steps,
-        "batch_size": batch,
-        "patch": patch,
-        "lr": lr,
-        "seed": seed,
-        "device": device,
-    }
-    cfg = dataclasses.replace(base_train, **{k: v for k, v in overrides.items() if v is not None})
-    model_over: dict[str, Any] = {
-        "hidden_channels": hidden,
-        "latent_channels": latent,
-        "nonlinearity": nonlinearity,
-    }
-    model_cfg: ModelConfig = dataclasses.replace(
-        base_model, **{k: v for k, v in model_over.items() if v is not None}
+    cfg, model_cfg = preset_configs(
+        preset,
+        loss=loss,
+        data=data,
+        steps=steps,
+        batch_size=batch,
+        patch=patch,
+        lr=lr,
+        seed=seed,
+        device=device,
+        hidden_channels=hidden,
+        latent_channels=latent,
+        nonlinearity=nonlinearity,
     )
     row = api.train(
         output.store(),
@@ -85,6 +85,9 @@ def train(
     table.add_row("status", row["status"] + (" (reused)" if row.get("reused") else ""))
     if row.get("final_loss") is not None:
         table.add_row("final loss", f"{row['final_loss']:.5f}")
+    if row.get("baseline_loss") is not None:
+        table.add_row("trivial baseline", f"{row['baseline_loss']:.5f}")
+        table.add_row("final / baseline", fmt.learned(row.get("loss_ratio"), row.get("learned")))
     table.add_row("device", str(row["device"]))
     table.add_row("checkpoints", str(row["checkpoint_dir"]))
     output.emit(row, as_json, table)

@@ -23,16 +23,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from percmusic_cli.config import POOLS
 from percmusic_cli.errors import UsageError
 from percmusic_cli.models.autoencoder import Autoencoder
 from percmusic_cli.progress import NullReporter, Reporter
 
-POOLS = ("meanstd", "mean")
-
 
 def _check_pool(pool: str) -> None:
     if pool not in POOLS:
-        raise UsageError(f"unknown pooling {pool!r}: choose one of {', '.join(POOLS)}")
+        raise UsageError(f"--pool {pool!r}: choose one of {', '.join(POOLS)}")
 
 
 def pool_tensor(z: Tensor, pool: str = "meanstd") -> Tensor:

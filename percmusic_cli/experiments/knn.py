@@ -4,10 +4,14 @@ The classifier is scikit-learn's `KNeighborsClassifier(metric="precomputed")` ru
 directly in numpy so that every k from 1 to k_max costs one sort and one cumulative vote:
 - neighbours are ordered by distance with a *stable* sort, so among equal distances the
   lower fit-set column wins (scikit-learn's argpartition leaves that order unspecified);
-- a vote tie goes to the class that sorts first, as scikit-learn's mode/argmax does;
+- a vote tie goes to the tied class of the nearest neighbour among the tied classes'
+  neighbours (TIE_RULE), not to the class that sorts first as in scikit-learn, whose rule
+  favours alphabetically early genres at small k;
 - weights="distance" weighs by 1/d, and a query at distance 0 from some fit items gives
   weight 1 to those and 0 to the others, as scikit-learn does.
-Without ties at the k-th distance the predictions equal scikit-learn's (a test checks it).
+Without vote ties or ties at the k-th distance the predictions equal scikit-learn's (a test
+checks it). The vote is a function of the sorted (indices, distances) arrays alone, so any
+path that finds the k_max nearest neighbours (a dense sort here, a streaming top-k) shares it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from percmusic_cli.config import KnnConfig
+from percmusic_cli.config import KNN_WEIGHTS, KnnConfig
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.report import ClassifierResult, Prediction, SelectionCurve
 from percmusic_cli.experiments.stats import (
@@ -33,7 +37,8 @@ from percmusic_cli.experiments.stats import weighted_f1_codes as _wf1
 # get("test", "train") -> distances, rows = first part's tracks, cols = second part's tracks.
 DistanceLookup = Callable[[str, str], np.ndarray]
 
-_WEIGHTS = ("uniform", "distance")
+# Recorded in every KNN run's config and part of its cache key.
+TIE_RULE = "nearest neighbour among the tied classes"
 
 
 def nearest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +51,8 @@ def nearest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
     if weights == "uniform":
         return np.ones_like(dist, dtype=np.float64)
+    if weights != "distance":  # never fall through: a typo must not mean distance weighting
+        raise UsageError(f"--weights {weights!r}: choose one of {', '.join(KNN_WEIGHTS)}")
     # Neighbours are sorted, so zero distances are a prefix: a row whose first distance is 0
     # keeps weight 1 for its zero-distance neighbours and 0 for the rest, for every k.
     exact = dist[:, :1] == 0
@@ -54,18 +61,36 @@ def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
     return np.where(exact, (dist == 0).astype(np.float64), inv)
 
 
+def vote(
+    idx: np.ndarray, dist: np.ndarray, fit_codes: np.ndarray, n_classes: int, weights: str
+) -> np.ndarray:
+    """Predicted codes for every k in 1..k_max, shape (k_max, n_queries), from each query's
+    k_max nearest fit items sorted nearest first (`idx`, `dist`: (n_queries, k_max)).
+
+    A tie between classes at some k goes to the class of the nearest neighbour whose class
+    is among the tied ones (TIE_RULE), so the result does not depend on the label order."""
+    labs = fit_codes[idx]  # (n_q, k_max): class of each sorted neighbour
+    w = _vote_weights(dist, weights)
+    onehot = np.zeros((*idx.shape, n_classes), dtype=np.float64)
+    np.put_along_axis(onehot, labs[..., None], w[..., None], axis=2)
+    votes = np.cumsum(onehot, axis=1)  # (n_q, k_max, C): votes among the first k neighbours
+    best = votes.max(axis=2, keepdims=True)
+    tied = votes >= best - 1e-9 * np.maximum(best, 1.0)  # float sums of 1/d: allow rounding
+    # in_tied[q, k, j]: neighbour j is among the first k+1 and its class is tied at k.
+    in_tied = np.take_along_axis(tied, labs[:, None, :], axis=2)
+    k_max = idx.shape[1]
+    in_tied &= np.tri(k_max, dtype=bool)[None]
+    first = in_tied.argmax(axis=2)  # (n_q, k_max): the nearest neighbour of a tied class
+    return np.take_along_axis(labs, first, axis=1).T
+
+
 def predict_all_k(
     d: np.ndarray, fit_codes: np.ndarray, n_classes: int, k_max: int, weights: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predicted codes for every k in 1..k_max, shape (k_max, n_queries), plus the sorted
-    neighbour indices and distances (n_queries, k_max). Class codes must be in sorted label
-    order for ties to break as scikit-learn breaks them."""
+    neighbour indices and distances (n_queries, k_max)."""
     idx, dist = nearest(d, k_max)
-    w = _vote_weights(dist, weights)
-    onehot = np.zeros((*idx.shape, n_classes), dtype=np.float64)
-    np.put_along_axis(onehot, fit_codes[idx][..., None], w[..., None], axis=2)
-    votes = np.cumsum(onehot, axis=1)  # (n_q, k_max, C): votes among the first k neighbours
-    return votes.argmax(axis=2).T, idx, dist
+    return vote(idx, dist, fit_codes, n_classes, weights), idx, dist
 
 
 def _check_matrix(d: np.ndarray, rows: int, cols: int, name: str) -> np.ndarray:
@@ -108,8 +133,6 @@ def _fit_block(
     """Test x fit distances and fit codes, fit = train or train then valid."""
     n_te, n_tr = len(codes["test"]), len(codes["train"])
     d = _check_matrix(get("test", "train"), n_te, n_tr, "test x train")
-    if cfg.refit not in ("train", "train+valid"):
-        raise UsageError(f"refit must be 'train' or 'train+valid', got {cfg.refit!r}")
     if cfg.refit == "train" or len(codes.get("valid", ())) == 0:
         if cfg.refit != "train":
             notes.append("refit on train only: there is no validation split to add")
@@ -128,10 +151,6 @@ def knn_experiment(
     class_order: Sequence[str] | None = None,
 ) -> ClassifierResult:
     """Choose k on valid (or by CV on train), refit, score on test with bootstrap CIs."""
-    if cfg.weights not in _WEIGHTS:
-        raise UsageError(f"weights must be one of {_WEIGHTS}, got {cfg.weights!r}")
-    if cfg.k_max < 1:
-        raise UsageError("k_max must be at least 1")
     if not labels.get("train") or not labels.get("test"):
         raise DataError("KNN needs non-empty 'train' and 'test' parts")
     space, order = label_space(labels, class_order)

@@ -29,16 +29,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check_training_size
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, UsageError
+from percmusic_cli.experiments.baseline import trivial_baseline
+from percmusic_cli.metrics import registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from percmusic_cli.models.losses import LOSSES, LossFn, loss_function
+from percmusic_cli.models.losses import LossFn, loss_function
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator
 
-DATA_SOURCES = ("noise", "spectrograms")
 # Fields that must match for a checkpoint to be resumed under a config (steps may grow).
 _RESUME_KEYS = ("loss", "data", "batch_size", "patch", "lr", "seed")
 _GENERATOR_KEY = "data_generator"
@@ -52,6 +53,8 @@ class TrainResult:
     wall_s: float
     resumed_from: int | None
     device: str
+    # Loss of the best constant output on this run's first batches (experiments/baseline.py).
+    baseline_loss: float | None = None
 
 
 @dataclass
@@ -68,15 +71,17 @@ class _State:
 # ---------------------------------------------------------------- checks and data
 
 
-def _validate(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
-    if cfg.loss not in LOSSES:
-        raise UsageError(f"unknown loss {cfg.loss!r}: choose one of {', '.join(LOSSES)}")
-    if cfg.data not in DATA_SOURCES:
-        raise UsageError(f"unknown data {cfg.data!r}: choose one of {', '.join(DATA_SOURCES)}")
-    if min(cfg.steps, cfg.batch_size, cfg.checkpoint_every) < 1:
-        raise UsageError("steps, batch_size and checkpoint_every must be at least 1")
+def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | None) -> None:
+    """What the configs cannot check alone (they check their own fields on construction):
+    the loss's spec, the patch against the model's depth and the images. Callers that write
+    a model row call this first."""
+    spec = registry.get(cfg.loss)  # a broken plugin fails here, before any training
+    check_training_size(cfg, model_cfg)
     if cfg.patch < 2**model_cfg.stages:
         raise UsageError(f"patch {cfg.patch} is smaller than 2^stages = {2**model_cfg.stages}")
+    need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
+    if cfg.patch < need:
+        raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
     if cfg.data == "spectrograms":
         if images is None or images.ndim != 3 or len(images) == 0:
             raise UsageError("data 'spectrograms' needs a non-empty (N, H, W) array of images")
@@ -222,13 +227,18 @@ def train(
     in total, without writing a checkpoint beyond the periodic ones: the next call resumes from
     the last periodic checkpoint. Used to test resumption.
     """
-    _validate(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
+    check_inputs(cfg, model_cfg, spectrograms if cfg.data == "spectrograms" else None)
     device = resolve_device(cfg.device)
     reporter = reporter or NullReporter()
     images = None
     if cfg.data == "spectrograms" and spectrograms is not None:
         images = torch.from_numpy(np.ascontiguousarray(spectrograms, dtype=np.float32))
     begin = time.perf_counter()
+    # Same seed, same first batches as the run: what a constant output would score on them.
+    gen = torch_generator(cfg.seed)
+    baseline = trivial_baseline(
+        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
+    )
     with _deterministic(device):
         state = _start(cfg, model_cfg, run_dir, device)
         ckpt = _loop(cfg, state, run_dir, device, reporter, images, stop_after, begin)
@@ -239,6 +249,7 @@ def train(
         wall_s=time.perf_counter() - begin,
         resumed_from=state.resumed_from,
         device=device,
+        baseline_loss=baseline,
     )
 
 

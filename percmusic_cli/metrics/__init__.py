@@ -1,18 +1,17 @@
-"""Perceptual distances between images in [0, 1]: MSE, 1 - MS-SSIM and NLPD (pure,
-differentiable torch), and tiled, resumable pairwise distance matrices.
+"""Perceptual distances between images in [0, 1], one module per metric (mse, msssim, nlpd,
+ssim; see `registry`), and tiled, resumable pairwise distance matrices.
 
-The pairwise names load lazily, so importing a metric function does not import numba."""
+Every name loads lazily, so importing the package (or the registry) imports neither torch
+nor numba. Import a metric's function from its module (`percmusic_cli.metrics.nlpd.nlpd`):
+a package attribute named like a module would be replaced by the module on its import."""
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from percmusic_cli.metrics._checks import check_min_size, min_side
-from percmusic_cli.metrics.mse import mse
-from percmusic_cli.metrics.msssim import one_minus_msssim
-from percmusic_cli.metrics.nlpd import nlpd, nlpd_pyramid
-
 if TYPE_CHECKING:
+    from percmusic_cli.metrics._checks import check_min_size, min_side
     from percmusic_cli.metrics.pairwise import (
         MemoryTileSink,
         PairwiseEngine,
@@ -23,10 +22,15 @@ if TYPE_CHECKING:
         tile_plan,
     )
 
-_PAIRWISE = (
-    "MemoryTileSink", "PairwiseEngine", "Prepared", "TileSink", "TileSpec",
-    "compute_matrix", "tile_plan",
-)  # fmt: skip
+_WHERE = {
+    "check_min_size": "_checks",
+    "min_side": "_checks",
+    **dict.fromkeys(
+        ("MemoryTileSink", "PairwiseEngine", "Prepared", "TileSink", "TileSpec",
+         "compute_matrix", "tile_plan"),
+        "pairwise",
+    ),
+}  # fmt: skip
 
 __all__ = [
     "MemoryTileSink",
@@ -37,17 +41,12 @@ __all__ = [
     "check_min_size",
     "compute_matrix",
     "min_side",
-    "mse",
-    "nlpd",
-    "nlpd_pyramid",
-    "one_minus_msssim",
     "tile_plan",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PAIRWISE:
-        from percmusic_cli.metrics import pairwise
-
-        return getattr(pairwise, name)
+    if name in _WHERE:
+        module = importlib.import_module(f"percmusic_cli.metrics.{_WHERE[name]}")
+        return getattr(module, name)
     raise AttributeError(f"module 'percmusic_cli.metrics' has no attribute {name!r}")

@@ -1,9 +1,10 @@
-"""Minimum image sizes per metric, checked before any computation so that a too-small
-image gets a clear message instead of an assertion from deep inside torch."""
+"""Minimum image sizes, checked before any computation so that a too-small image gets a
+clear message instead of an assertion from deep inside torch. Each metric states its own
+minimum in its spec (`registry.MetricSpec.min_side`); these are the shared pieces."""
 
 from __future__ import annotations
 
-from percmusic_cli.config import MsssimConfig, NlpdConfig
+from percmusic_cli.config import DistanceConfig, MsssimConfig, NlpdConfig
 from percmusic_cli.errors import ImageTooSmallError, UsageError
 
 
@@ -27,17 +28,26 @@ def nlpd_min_side(config: NlpdConfig = NlpdConfig()) -> int:
     return 2 ** (config.levels - 2) + 1
 
 
+def require_side(height: int, width: int, metric: str, need: int, why: str = "") -> None:
+    """Raise ImageTooSmallError, stating the minimum size, when a side is below `need`."""
+    if min(height, width) >= need:
+        return
+    because = f" ({why})" if why else ""
+    raise ImageTooSmallError(
+        f"image of {height}x{width} is too small for {metric}{because}: "
+        f"both sides must be at least {need} pixels"
+    )
+
+
 def min_side(
     metric: str, msssim: MsssimConfig = MsssimConfig(), nlpd: NlpdConfig = NlpdConfig()
 ) -> int:
-    """Smallest allowed height and width of an image for `metric` ("mse", "msssim", "nlpd")."""
-    if metric == "mse":
-        return 1
-    if metric == "msssim":
-        return msssim_min_side(msssim)
-    if metric == "nlpd":
-        return nlpd_min_side(nlpd)
-    raise UsageError(f"unknown metric {metric!r}: choose one of mse, msssim, nlpd")
+    """Smallest allowed height and width of an image for any registered `metric`."""
+    from percmusic_cli.metrics import registry
+
+    spec = registry.get(metric)
+    cfg = DistanceConfig(metric=metric, msssim=msssim, nlpd=nlpd)
+    return registry.min_side(spec, registry.settings(spec, cfg))
 
 
 def check_min_size(
@@ -48,16 +58,4 @@ def check_min_size(
     nlpd: NlpdConfig = NlpdConfig(),
 ) -> None:
     """Raise ImageTooSmallError, stating the minimum size, when `metric` cannot use the image."""
-    need = min_side(metric, msssim, nlpd)
-    if min(height, width) >= need:
-        return
-    if metric == "msssim":
-        why = f"window {msssim.win_size} over {len(msssim.weights)} scales"
-    elif metric == "nlpd":
-        why = f"{nlpd.levels} pyramid levels"
-    else:
-        why = "at least one pixel"
-    raise ImageTooSmallError(
-        f"image of {height}x{width} is too small for {metric} ({why}): "
-        f"both sides must be at least {need} pixels"
-    )
+    require_side(height, width, metric, min_side(metric, msssim, nlpd))

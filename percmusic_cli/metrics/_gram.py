@@ -64,21 +64,30 @@ def _nlpd_torch(images: np.ndarray, config: NlpdConfig, feats: list[Tensor]) -> 
                 dst[sl] = band.flatten(1)
 
 
-def prepare_gram(images: np.ndarray, metric: str, nlpd: NlpdConfig, device: str) -> GramState:
+def prepare_pixels(images: np.ndarray, device: str) -> GramState:
+    """MSE state: the pixels as one level."""
     n, h, w = images.shape
-    if metric != "nlpd":
-        feats = [torch.from_numpy(images.reshape(n, h * w)).to(device, torch.float64)]
+    feats = [torch.from_numpy(images.reshape(n, h * w)).to(device, torch.float64)]
+    return _with_norms(feats, rms_per_level=False)
+
+
+def prepare_nlpd(images: np.ndarray, config: NlpdConfig, device: str) -> GramState:
+    """NLPD state: the normalised Laplacian pyramid bands, one level each."""
+    n, h, w = images.shape
+    shapes = _level_shapes(h, w, config.levels)
+    feats = [torch.empty(n, a * b, dtype=torch.float64, device=device) for a, b in shapes]
+    if device == "cpu":
+        _nlpd_cpu(images, config, feats)
     else:
-        shapes = _level_shapes(h, w, nlpd.levels)
-        feats = [torch.empty(n, a * b, dtype=torch.float64, device=device) for a, b in shapes]
-        if device == "cpu":
-            _nlpd_cpu(images, nlpd, feats)
-        else:
-            _nlpd_torch(images, nlpd, feats)
+        _nlpd_torch(images, config, feats)
+    return _with_norms(feats, rms_per_level=True)
+
+
+def _with_norms(feats: list[Tensor], rms_per_level: bool) -> GramState:
     # Norms with a fixed reduction order, as the tiles (see devices.one_thread_per_op).
     with one_thread_per_op(str(feats[0].device.type)):
         norms = tuple(_sq_norms(f) for f in feats)
-    return GramState(tuple(feats), norms, metric == "nlpd")
+    return GramState(tuple(feats), norms, rms_per_level)
 
 
 def _sq_norms(features: Tensor) -> Tensor:

@@ -147,3 +147,27 @@ def msssim_pairs_values(
             tb = torch.from_numpy(ib[i : i + _CUDA_PAIRS]).to(device)
             out.append(_pairs_torch(rows, cols, ta, tb).double().cpu())
     return np.maximum(torch.cat(out).numpy(), 0.0) if out else np.empty(0)
+
+
+def msssim_tile(rows: MsssimState, cols: MsssimState, r: slice, c: slice) -> np.ndarray:
+    """1 - MS-SSIM between rows[r] and cols[c], float64 (len r, len c)."""
+    ri = np.arange(_count(rows))[r]
+    ci = np.arange(_count(cols))[c]
+    if rows is cols and r == c:
+        # A diagonal block of one set: compute each unordered pair once, mirror it.
+        iu, ju = np.triu_indices(len(ri), k=1)
+        vals = msssim_pairs_values(rows, cols, ri[iu], ci[ju])
+        out = np.zeros((len(ri), len(ci)), dtype=np.float64)
+        out[iu, ju] = vals
+        out[ju, iu] = vals
+        return out
+    ia = np.repeat(ri, len(ci))
+    ib = np.tile(ci, len(ri))
+    return msssim_pairs_values(rows, cols, ia, ib).reshape(len(ri), len(ci))
+
+
+def _count(state: MsssimState) -> int:
+    if state.flat is not None:
+        return int(state.flat[0].shape[0])
+    assert state.tensors is not None
+    return int(state.tensors[0][0].shape[0])

@@ -5,13 +5,17 @@ coarsest scale, product of the terms raised to the scale weights."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from percmusic_cli.config import MsssimConfig
-from percmusic_cli.metrics._checks import check_min_size
+from percmusic_cli.metrics._checks import msssim_min_side, require_side
 from percmusic_cli.metrics.mse import _check_pair
+from percmusic_cli.metrics.registry import FastPairwise, MetricSpec
 
 
 def gaussian_window(config: MsssimConfig, dtype: torch.dtype, device: torch.device | str) -> Tensor:
@@ -62,7 +66,8 @@ def combine(cs: list[Tensor], ssim_last: Tensor, config: MsssimConfig) -> Tensor
 def one_minus_msssim(x: Tensor, y: Tensor, config: MsssimConfig = MsssimConfig()) -> Tensor:
     """1 - MS-SSIM per image of (B, 1, H, W) batches in [0, data_range]: shape (B,)."""
     _check_pair(x, y)
-    check_min_size(x.shape[-2], x.shape[-1], "msssim", msssim=config)
+    why = f"window {config.win_size} over {len(config.weights)} scales"
+    require_side(x.shape[-2], x.shape[-1], "msssim", msssim_min_side(config), why)
     win = gaussian_window(config, x.dtype, x.device)
     scales = len(config.weights)
     cs: list[Tensor] = []
@@ -72,3 +77,32 @@ def one_minus_msssim(x: Tensor, y: Tensor, config: MsssimConfig = MsssimConfig()
             cs.append(cs_i)
             x, y = downsample(x), downsample(y)
     return 1.0 - combine(cs, ssim_i, config)
+
+
+def _prepare(images: np.ndarray, config: MsssimConfig, device: str) -> Any:
+    from percmusic_cli.metrics._msssim_state import prepare_msssim
+
+    return prepare_msssim(images, config, device)
+
+
+def _tile(rows: Any, cols: Any, r: slice, c: slice) -> np.ndarray:
+    from percmusic_cli.metrics._msssim_state import msssim_tile
+
+    return msssim_tile(rows, cols, r, c)
+
+
+def _distance(x: Tensor, y: Tensor, config: MsssimConfig) -> Tensor:
+    return one_minus_msssim(x, y, config)
+
+
+SPEC = MetricSpec(
+    name="msssim",
+    label="1 - MS-SSIM",
+    distance=_distance,
+    config_type=MsssimConfig,
+    min_side=msssim_min_side,
+    # The numba kernel parallelises inside a tile, and its thread pool must not be entered
+    # from two threads at once: tiles run one after another.
+    fast_pairwise=FastPairwise(_prepare, _tile, parallel_tiles=False),
+    study=True,
+)

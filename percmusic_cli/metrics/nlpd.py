@@ -3,13 +3,17 @@ following protocol.md step by step (the authors' NLP_dist.m)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from percmusic_cli.config import NlpdConfig
-from percmusic_cli.metrics._checks import check_min_size
+from percmusic_cli.metrics._checks import nlpd_min_side, require_side
 from percmusic_cli.metrics.mse import _check_pair
+from percmusic_cli.metrics.registry import FastPairwise, MetricSpec
 
 _W = (0.05, 0.25, 0.4, 0.25, 0.05)
 SIGMAS = (0.0248, 0.0185, 0.0179, 0.0191, 0.0220, 0.2782)
@@ -58,7 +62,8 @@ def nlpd_pyramid(x: Tensor, config: NlpdConfig = NlpdConfig()) -> list[Tensor]:
     """Normalised Laplacian pyramid bands n_0 .. n_{K-1} of a (B, 1, H, W) batch."""
     if x.dim() != 4 or x.shape[1] != 1:
         raise ValueError(f"expected a (B, 1, H, W) batch, got {tuple(x.shape)}")
-    check_min_size(x.shape[-2], x.shape[-1], "nlpd", nlpd=config)
+    need = nlpd_min_side(config)
+    require_side(x.shape[-2], x.shape[-1], "nlpd", need, f"{config.levels} pyramid levels")
     if config.levels > len(SIGMAS):
         raise ValueError(f"NLPD has constants for at most {len(SIGMAS)} levels")
     f = _lowpass(x)
@@ -87,3 +92,30 @@ def nlpd(x: Tensor, y: Tensor, config: NlpdConfig = NlpdConfig()) -> Tensor:
     px, py = nlpd_pyramid(x, config), nlpd_pyramid(y, config)
     per_level = [safe_sqrt((a - b).pow(2).flatten(1).mean(1)) for a, b in zip(px, py, strict=True)]
     return torch.stack(per_level, dim=0).mean(0)
+
+
+def _prepare(images: np.ndarray, config: NlpdConfig, device: str) -> Any:
+    from percmusic_cli.metrics._gram import prepare_nlpd
+
+    return prepare_nlpd(images, config, device)
+
+
+def _tile(rows: Any, cols: Any, r: slice, c: slice) -> np.ndarray:
+    from percmusic_cli.metrics._gram import gram_tile
+
+    return gram_tile(rows, cols, r, c)
+
+
+def _distance(x: Tensor, y: Tensor, config: NlpdConfig) -> Tensor:
+    return nlpd(x, y, config)
+
+
+SPEC = MetricSpec(
+    name="nlpd",
+    label="NLPD",
+    distance=_distance,
+    config_type=NlpdConfig,
+    min_side=nlpd_min_side,
+    fast_pairwise=FastPairwise(_prepare, _tile, parallel_tiles=True),
+    study=True,
+)

@@ -1,7 +1,8 @@
 """Tiled, resumable pairwise distance matrices between two sets of images.
 
-Each image's state (NLPD pyramid, MS-SSIM local statistics, MSE pixels) is prepared once; a
-tile is a pure function of two prepared sets and two index ranges, so tiles can run anywhere
+Each image's state (NLPD pyramid, MS-SSIM local statistics, MSE pixels: whatever the metric's
+fast path in the registry prepares, or the images themselves on the generic path) is prepared
+once; a tile is a pure function of two prepared sets and two index ranges, so tiles can run anywhere
 and be stored one by one: a killed run resumes at the first tile its sink lacks. The sink
 (the store, in the application) namespaces tiles by the inputs' and parameters' hash."""
 
@@ -11,16 +12,15 @@ import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from percmusic_cli.config import METRICS, DistanceConfig
+from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import one_thread_per_op, resolve_device, set_threads
 from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
-from percmusic_cli.metrics._checks import check_min_size
-from percmusic_cli.metrics._gram import GramState, gram_tile, prepare_gram
-from percmusic_cli.metrics._msssim_state import MsssimState, msssim_pairs_values, prepare_msssim
+from percmusic_cli.metrics import _generic, registry
+from percmusic_cli.metrics._checks import require_side
 from percmusic_cli.progress import NullReporter, Reporter
 
 
@@ -31,7 +31,7 @@ class Prepared:
     metric: str
     n: int
     image_shape: tuple[int, int]
-    state: GramState | MsssimState
+    state: Any
 
 
 class TileSpec(NamedTuple):
@@ -67,24 +67,28 @@ class MemoryTileSink:
 
 
 class PairwiseEngine:
-    """Computes distance tiles for `config.metric` on `device` ("cpu", "cuda" or "auto")."""
+    """Computes distance tiles for `config.metric` on `device` ("cpu", "cuda" or "auto"):
+    through the metric's fast path when its spec has one, else the generic batched path."""
 
     def __init__(self, config: DistanceConfig, device: str = "cpu") -> None:
-        if config.metric not in METRICS:
-            raise UsageError(
-                f"unknown metric {config.metric!r}: choose one of {', '.join(METRICS)}"
-            )
+        self.spec = registry.get(config.metric)
+        self.settings = registry.settings(self.spec, config)
         self.config = config
         self.device = resolve_device(device)
         set_threads(config.threads)
+
+    @property
+    def parallel_tiles(self) -> bool:
+        """Whether CPU tiles may run side by side (one torch thread each)."""
+        fast = self.spec.fast_pairwise
+        return fast is None or fast.parallel_tiles
 
     def prepare(self, images: np.ndarray) -> Prepared:
         """Per-image state of (N, H, W) images in [0, 1], computed once."""
         if images.ndim != 3 or images.shape[0] < 1:
             raise DataError(f"expected a non-empty (N, H, W) image stack, got {images.shape}")
         h, w = int(images.shape[1]), int(images.shape[2])
-        cfg = self.config
-        check_min_size(h, w, cfg.metric, msssim=cfg.msssim, nlpd=cfg.nlpd)
+        require_side(h, w, self.spec.name, registry.min_side(self.spec, self.settings))
         images = np.ascontiguousarray(images, dtype=np.float32)
         if not np.isfinite(images).all():
             bad = np.flatnonzero(~np.isfinite(images.reshape(len(images), -1)).all(axis=1))
@@ -93,12 +97,12 @@ class PairwiseEngine:
                 f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''} "
                 "hold NaN or infinite values"
             )
-        state: GramState | MsssimState
-        if cfg.metric == "msssim":
-            state = prepare_msssim(images, cfg.msssim, self.device)
+        fast = self.spec.fast_pairwise
+        if fast is not None:
+            state = fast.prepare(images, self.settings, self.device)
         else:
-            state = prepare_gram(images, cfg.metric, cfg.nlpd, self.device)
-        return Prepared(cfg.metric, images.shape[0], (h, w), state)
+            state = _generic.prepare(self.spec, images, self.settings, self.device)
+        return Prepared(self.spec.name, images.shape[0], (h, w), state)
 
     def tile(self, rows: Prepared, cols: Prepared, r: slice, c: slice) -> np.ndarray:
         """Distances between rows[r] and cols[c]: float64 (len r, len c). Pure."""
@@ -107,28 +111,12 @@ class PairwiseEngine:
                 f"cannot compare {rows.metric} state of {rows.image_shape} images "
                 f"with {cols.metric} state of {cols.image_shape} images"
             )
-        if isinstance(rows.state, GramState):
-            assert isinstance(cols.state, GramState)
-            return gram_tile(rows.state, cols.state, r, c)
-        assert isinstance(cols.state, MsssimState)
-        return self._msssim_tile(rows, cols, r, c)
-
-    def _msssim_tile(self, rows: Prepared, cols: Prepared, r: slice, c: slice) -> np.ndarray:
-        ri = np.arange(rows.n)[r]
-        ci = np.arange(cols.n)[c]
-        assert isinstance(rows.state, MsssimState) and isinstance(cols.state, MsssimState)
-        if rows is cols and r == c:
-            # A diagonal block of one set: compute each unordered pair once, mirror it.
-            iu, ju = np.triu_indices(len(ri), k=1)
-            vals = msssim_pairs_values(rows.state, cols.state, ri[iu], ci[ju])
-            out = np.zeros((len(ri), len(ci)), dtype=np.float64)
-            out[iu, ju] = vals
-            out[ju, iu] = vals
-            return out
-        ia = np.repeat(ri, len(ci))
-        ib = np.tile(ci, len(ri))
-        vals = msssim_pairs_values(rows.state, cols.state, ia, ib)
-        return vals.reshape(len(ri), len(ci))
+        if rows.metric != self.spec.name:
+            raise UsageError(f"{rows.metric} state given to a {self.spec.name} engine")
+        fast = self.spec.fast_pairwise
+        if fast is not None:
+            return fast.tile(rows.state, cols.state, r, c)
+        return _generic.tile(rows.state, cols.state, r, c)
 
 
 def tile_plan(n_rows: int, n_cols: int, tile: int, symmetric: bool) -> list[TileSpec]:
@@ -230,11 +218,11 @@ def _run_tiles(
 
 @contextlib.contextmanager
 def _tile_executor(engine: PairwiseEngine) -> Iterator[Executor]:
-    """MSE and NLPD tiles on the CPU: one torch thread each (a fixed reduction order, so a
-    resumed matrix is bit-identical), as many tiles side by side as torch had threads.
-    MS-SSIM tiles and GPU tiles run one after another: the numba kernel parallelises inside
-    a tile (and its thread pool must not be entered from two threads at once)."""
-    if engine.config.metric == "msssim" or engine.device != "cpu":
+    """CPU tiles of a metric that allows it (`FastPairwise.parallel_tiles`; the generic path
+    does): one torch thread each (a fixed reduction order, so a resumed matrix is
+    bit-identical), as many tiles side by side as torch had threads. Other tiles (MS-SSIM's
+    numba kernel parallelises inside a tile) and GPU tiles run one after another."""
+    if not engine.parallel_tiles or engine.device != "cpu":
         with ThreadPoolExecutor(max_workers=1) as pool:
             yield pool
         return

@@ -18,11 +18,9 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from percmusic_cli.config import ModelConfig
+from percmusic_cli.config import NONLINEARITIES, ModelConfig
 from percmusic_cli.errors import UsageError
 from percmusic_cli.models.gdn import GDN
-
-NONLINEARITIES = ("gdn", "relu", "gelu")
 
 
 def _activation(name: str, channels: int, inverse: bool) -> nn.Module:
@@ -32,20 +30,7 @@ def _activation(name: str, channels: int, inverse: bool) -> nn.Module:
         return nn.ReLU()
     if name == "gelu":
         return nn.GELU()
-    raise UsageError(f"unknown nonlinearity {name!r}: choose one of {', '.join(NONLINEARITIES)}")
-
-
-def _check(cfg: ModelConfig) -> None:
-    if cfg.stages < 1:
-        raise UsageError(f"the autoencoder needs at least one stage, got {cfg.stages}")
-    if cfg.kernel_size < 1 or cfg.kernel_size % 2 == 0:
-        raise UsageError(f"kernel_size must be odd and positive, got {cfg.kernel_size}")
-    if min(cfg.in_channels, cfg.hidden_channels, cfg.latent_channels) < 1:
-        raise UsageError("channel counts must be positive")
-    if cfg.nonlinearity not in NONLINEARITIES:
-        raise UsageError(
-            f"unknown nonlinearity {cfg.nonlinearity!r}: choose one of {', '.join(NONLINEARITIES)}"
-        )
+    raise UsageError(f"--nonlinearity {name!r}: choose one of {', '.join(NONLINEARITIES)}")
 
 
 def _encoder(cfg: ModelConfig) -> nn.Sequential:
@@ -81,7 +66,6 @@ class Autoencoder(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        _check(cfg)
         self.cfg = cfg
         self.factor = 2**cfg.stages
         self.encoder = _encoder(cfg)

@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from percmusic_cli import __version__
 from percmusic_cli.config import ModelConfig
-from percmusic_cli.errors import ArrayIntegrityError, StoreError
+from percmusic_cli.errors import ArrayIntegrityError, StoreError, UsageError
 from percmusic_cli.hashing import file_digest
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.store.arrays import DIR_MODE, FILE_MODE
@@ -296,7 +296,7 @@ def _build_model(folder: Path, meta: dict[str, Any], device: str) -> Autoencoder
         raise _refuse(folder / "meta.json", "it records no model_config")
     try:
         model = build_autoencoder(ModelConfig(**cfg_doc))
-    except TypeError as exc:
+    except (TypeError, UsageError) as exc:  # a recorded value out of range is bad data
         raise _refuse(folder / "meta.json", f"unusable model_config ({exc})") from exc
     path = _verify(folder, "model.safetensors", meta)
     try:

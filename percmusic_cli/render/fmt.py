@@ -63,3 +63,12 @@ def abbreviate(labels: list[str], max_len: int) -> list[str]:
             n += 1
         out.append(short)
     return out
+
+
+def learned(ratio: float | None, flag: bool | None = None) -> str:
+    """Final loss / trivial baseline as '0.94 (did not learn)' or '0.41'; a dash if unknown.
+    `flag` is the core's verdict (experiments/baseline.py); without it, ratio >= 0.95."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return MISSING
+    did_not = (not flag) if flag is not None else ratio >= 0.95
+    return f"{ratio:.2f}" + (" (did not learn)" if did_not else "")

@@ -73,6 +73,7 @@ RUN_KEYS = (
     "test_f1_high",  # float: upper end
     "accuracy",  # float: test accuracy
     "created_at",  # datetime or ISO string
+    "loss_ratio",  # optional float: the encoder's final training loss / trivial baseline
 )
 
 
@@ -103,6 +104,9 @@ def runs_table(
     table.add_column("valid", justify="right", no_wrap=True)
     table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
     table.add_column("acc", justify="right", no_wrap=True)
+    show_ratio = any(r.get("loss_ratio") is not None for r in rows)
+    if show_ratio:  # "did not learn" wraps under its ratio at 80 columns
+        table.add_column("loss/base", max_width=13)
     show_date = width >= 110
     if show_date:
         table.add_column("date", no_wrap=True)
@@ -115,6 +119,10 @@ def runs_table(
             fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),
             fmt.score(r.get("accuracy")),
         ]
+        if show_ratio:
+            cells.append(
+                fmt.learned(r.get("loss_ratio")) if r.get("loss_ratio") is not None else ""
+            )
         table.add_row(*cells, *([fmt.when(r.get("created_at"))] if show_date else []))
     return table
 

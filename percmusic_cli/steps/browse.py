@@ -1,5 +1,5 @@
 """Dashboard reads that need more than SQL: one track's spectrogram, its nearest neighbours
-from the stored distance matrices, and the within-genre distance groups (Fig. 1).
+from the stored distance matrices, and the stored Fig. 1 statistics of the active split.
 
 A stored matrix is used only if its key still matches the active split's track ids, so a
 matrix from an earlier split is never read with the wrong row labels."""
@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from percmusic_cli.config import METRICS
 from percmusic_cli.errors import DataError
+from percmusic_cli.metrics import registry
 from percmusic_cli.steps.distances import block_key
 from percmusic_cli.steps.views import SplitView, split_view
 from percmusic_cli.store import Store
 from percmusic_cli.store import browse as sb
+from percmusic_cli.store import distances as sd
 from percmusic_cli.store import tables as t
 from percmusic_cli.store.distances import DistanceSet
 
@@ -78,7 +79,8 @@ def nearest_neighbours(
     for ds, matrix in _current_sets(store, view):
         found.setdefault(ds.metric, {}).update(_distances_from(track_id, view, ds, matrix))
     out: dict[str, list[dict[str, Any]]] = {}
-    for metric in sorted(found, key=lambda m: METRICS.index(m) if m in METRICS else 99):
+    order = registry.names()
+    for metric in sorted(found, key=lambda m: order.index(m) if m in order else len(order)):
         dists = {k: v for k, v in found[metric].items() if k != track_id}
         nearest = sorted(dists, key=lambda k: (dists[k], k))[:n]
         out[metric] = [
@@ -93,16 +95,17 @@ def nearest_neighbours(
     return out
 
 
-def distance_groups(store: Store, dataset: str, metric: str) -> dict[str, np.ndarray] | None:
-    """Pairwise distances within each label and over all tracks of the split, from the
-    stored all x all matrix of `metric`; None when there is none (`distances stats`)."""
-    from percmusic_cli.experiments.stats import distance_groups as groups
-
+def distance_stats(store: Store, dataset: str) -> dict[str, list[dict[str, Any]]]:
+    """Per metric: the Fig. 1 statistics `distances stats` stored for the all x all matrix
+    of the dataset's active split (the same rows `distances stats --plot` draws)."""
     view = _view(store, dataset)
     if view is None:
-        return None
-    for ds, matrix in _current_sets(store, view):
-        if ds.metric == metric and ds.rows_part == ds.cols_part == "all":
-            labels = [view.labels[i] for i in view.rows["all"]]
-            return groups(np.asarray(matrix), labels)
-    return None
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    with store.connect(read_only=True) as con:
+        for ds in sb.distance_sets(con, view.feature_hash):
+            if ds.rows_part == ds.cols_part == "all" and _matches(ds, view):
+                rows = [r for r in sd.load_stats(con, ds.metric) if r["dist_hash"] == ds.dist_hash]
+                if rows:
+                    out[ds.metric] = rows
+    return out

@@ -8,6 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from percmusic_cli.config import check_dataset_name
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
@@ -15,6 +16,8 @@ from percmusic_cli.store import tables as t
 
 def resolve_dataset(store: Store, name: str | None) -> str:
     """The named dataset, or the only one in the store."""
+    if name is not None:
+        check_dataset_name(name)
     with store.connect(read_only=True) as con:
         names = t.dataset_names(con)
     if not names:

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from percmusic_cli.config import METRICS, DistanceConfig
+from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
+from percmusic_cli.metrics import registry
 from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
@@ -26,11 +27,17 @@ SPLIT_BLOCKS = (("train", "train"), ("valid", "train"), ("test", "train"))
 
 
 def metric_list(metric: str) -> list[str]:
+    """Registered metric names from "all" (the study's metrics), one name, or a comma list;
+    each is loaded, so an unknown or broken one fails here, before anything is written."""
     if metric == "all":
-        return list(METRICS)
-    if metric not in METRICS:
-        raise UsageError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)} or all")
-    return [metric]
+        return list(registry.study_names())
+    names = [m.strip() for m in metric.split(",") if m.strip()]
+    if not names:
+        raise UsageError("--metric: give a metric name, a comma list of them, or all")
+    try:
+        return [registry.get(m).name for m in dict.fromkeys(names)]
+    except UsageError as exc:
+        raise UsageError(f"{exc} (or all)") from None
 
 
 def block_key(key_fields: object, view: SplitView, rows: str, cols: str) -> str:

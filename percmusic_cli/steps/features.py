@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from percmusic_cli.audio import LogMel, decode
-from percmusic_cli.config import SpectrogramConfig
+from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, DecodeError
 from percmusic_cli.hashing import param_hash
@@ -84,10 +84,14 @@ def compute_features(
     and the set is made from the others: at most one more pass, since the key changes."""
     reporter = reporter or NullReporter()
     started = time.monotonic()
+    check_device(device)  # also when the features are reused
+    base = cfg or SpectrogramConfig()
+    if n_frames is not None:
+        check_frames(n_frames)
     failed: dict[str, str] = {}
     changed: list[str] = []
     while True:
-        run = _plan(store, dataset, cfg or SpectrogramConfig(), n_frames, reporter, failed, changed)
+        run = _plan(store, dataset, base, n_frames, reporter, failed, changed)
         with store.connect(read_only=True) as con:
             existing = t.feature_set(con, run.key)
         if existing is not None:
@@ -129,7 +133,11 @@ def _plan(
     rows = src.rows
     if not rows:
         raise DataError(f"dataset {dataset!r} has no usable tracks: run `percmusic ingest`")
-    frames = n_frames or frame_count(base, [r.duration_s or 0.0 for r in rows], False)
+    frames = (
+        n_frames
+        if n_frames is not None
+        else frame_count(base, [r.duration_s or 0.0 for r in rows], False)
+    )
     cfg = dataclasses.replace(base, n_frames=frames)
     key = feature_key(cfg, rows)
     return _Pass(rows, cfg, key, f"arrays/features-{key}.npy")

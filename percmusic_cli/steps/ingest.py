@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from percmusic_cli.audio import decode
-from percmusic_cli.config import SpectrogramConfig
+from percmusic_cli.config import SpectrogramConfig, check_dataset_name
 from percmusic_cli.datasets import gtzan, synthetic
 from percmusic_cli.datasets.archive import Limits, safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
-from percmusic_cli.errors import DataError, DecodeError
+from percmusic_cli.errors import DataError, DecodeError, UsageError
 from percmusic_cli.hashing import file_digest
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.store import Store
@@ -123,7 +123,9 @@ def _source_root(
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if _is_archive(path):
-        name = dataset or path.name.split(".")[0]
+        # The name becomes a folder under sources/: a plain name only, so nothing lands
+        # outside the store (`--dataset ../../x`, an absolute path, an empty stem).
+        name = _plain_name(dataset, path.name.split(".")[0])
         target = store.sources_dir / name
         problems = safe_extract(
             path, target, limits.max_member_bytes, limits.max_total_bytes, limits.max_ratio
@@ -132,6 +134,16 @@ def _source_root(
     if not path.is_dir():
         raise DataError(f"{path}: not a folder or a tar archive")
     return path, []
+
+
+def _plain_name(given: str | None, derived: str) -> str:
+    """The given dataset name, or one derived from the path, checked as a plain name."""
+    if given is not None:
+        return check_dataset_name(given)
+    try:
+        return check_dataset_name(derived)
+    except UsageError as exc:
+        raise UsageError(f"{exc}; derived from the path: name the dataset with --dataset") from None
 
 
 def prepare_synthetic(
@@ -160,9 +172,11 @@ def ingest(
 ) -> IngestSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
+    if dataset is not None:
+        check_dataset_name(dataset)  # before anything is extracted or written
     root, extract_problems = _source_root(store, path, dataset, limits or Limits())
     found: Discovery = discover(root)
-    name = dataset or ("gtzan" if found.kind == "gtzan" else root.resolve().name)
+    name = _plain_name(dataset, "gtzan" if found.kind == "gtzan" else root.resolve().name)
     summary = IngestSummary(dataset=name, kind=found.kind, root=str(root.resolve()))
     problems = [(p.path, p.reason) for p in [*extract_problems, *found.problems]]
     summary.problems = [{"path": p, "reason": r} for p, r in problems]

@@ -8,7 +8,7 @@ from typing import Any
 
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
-from percmusic_cli.experiments.knn import knn_experiment
+from percmusic_cli.experiments.knn import TIE_RULE, knn_experiment
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps import runs
@@ -36,6 +36,7 @@ def run_knn(
             dcfg.key_fields(),
             view.feature_hash,
             {p: view.ids(p) for p in PARTS},
+            TIE_RULE,
         )
         found = None if force else runs.existing_run(store, key)
         if found is not None:
@@ -45,7 +46,11 @@ def run_knn(
         blocks = DistanceBlocks(store, view, dcfg, reporter)
         result = knn_experiment(blocks.get, runs.part_labels(view), cfg, class_order=view.classes)
         fit = ["train", "valid"] if cfg.refit == "train+valid" else ["train"]
-        config = {"knn": plain(cfg), "distance": plain(dcfg.key_fields())}
+        config = {
+            "knn": plain(cfg),
+            "distance": plain(dcfg.key_fields()),
+            "tie_rule": TIE_RULE,
+        }
         run_id = runs.record(
             store,
             view,

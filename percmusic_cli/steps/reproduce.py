@@ -10,14 +10,13 @@ import dataclasses
 from typing import Any
 
 from percmusic_cli.config import (
-    METRICS,
-    PRESETS,
     ClassifyConfig,
     DistanceConfig,
     KnnConfig,
 )
+from percmusic_cli.config import preset as merge_preset
 from percmusic_cli.devices import resolve_device
-from percmusic_cli.errors import UsageError
+from percmusic_cli.metrics import registry
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.classify import (
     classify_with,
@@ -30,8 +29,6 @@ from percmusic_cli.steps.train import train_model
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 
-LABELS = {"mse": "MSE", "msssim": "1 - MS-SSIM", "nlpd": "NLPD"}
-
 
 def reproduce(
     store: Store,
@@ -41,25 +38,26 @@ def reproduce(
     reporter: Reporter | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    if preset not in PRESETS:
-        raise UsageError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    # Every option is checked here, before the first step writes anything.
+    train_base, model_cfg = merge_preset(preset, device=device, seed=seed)
     reporter = reporter or NullReporter()
-    train_base, model_cfg = PRESETS[preset]
+    metrics = registry.study_names()
     knn_rows = run_knn(
-        store, view, list(METRICS), KnnConfig(seed=seed), DistanceConfig(device=device), reporter
+        store, view, list(metrics), KnnConfig(seed=seed), DistanceConfig(device=device), reporter
     )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
-    for metric, knn_row in zip(METRICS, knn_rows, strict=True):
-        cfg = dataclasses.replace(train_base, loss=metric, device=device, seed=seed)
-        reporter.log(f"reproduce: autoencoder with the {LABELS[metric]} loss")
+    for metric, knn_row in zip(metrics, knn_rows, strict=True):
+        label = registry.get(metric).label
+        cfg = dataclasses.replace(train_base, loss=metric)
+        reporter.log(f"reproduce: autoencoder with the {label} loss")
         model = train_model(store, cfg, model_cfg, view, reporter)
         enc = load_encoder(store, model["model_id"], resolve_device(device))
         latent = classify_with(store, view, enc, ccfg, reporter)
         rows.append(
             {
                 "metric": metric,
-                "label": LABELS[metric],
+                "label": label,
                 "knn": knn_row,
                 "latent": latent,
                 "model_id": model["model_id"],

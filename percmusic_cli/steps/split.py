@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from percmusic_cli.config import check_seed, parse_ratios
 from percmusic_cli.datasets import gtzan
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.seeding import numpy_rng
@@ -34,17 +35,6 @@ class SplitSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def parse_ratios(text: str) -> tuple[float, float, float]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--ratios {text!r}: expected three numbers like 0.5,0.2,0.3") from None
-    if len(values) != 3 or min(values) < 0 or sum(values) <= 0:
-        raise UsageError(f"--ratios {text!r}: expected three non-negative numbers like 0.5,0.2,0.3")
-    total = sum(values)
-    return values[0] / total, values[1] / total, values[2] / total
 
 
 def stratified(
@@ -95,11 +85,9 @@ def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[
     if path.is_dir():
         for part in PARTS:
             for f in sorted(path.glob(f"{part}*.txt")):
-                pairs += [
-                    (line.strip(), part) for line in f.read_text().splitlines() if line.strip()
-                ]
+                pairs += [(line.strip(), part) for line in _text_lines(f) if line.strip()]
     elif path.is_file():
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+        for n, line in enumerate(_text_lines(path), 1):
             if not line.strip() or line.startswith("#"):
                 continue
             fields = line.replace(",", " ").replace("\t", " ").split()
@@ -118,6 +106,28 @@ def _from_file(path: Path, ok_ids: set[str], rel_to_id: dict[str, str]) -> dict[
     return members
 
 
+def _text_lines(path: Path) -> list[str]:
+    """The lines of a split file; a binary file is the user's mistake, not a crash."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = "\0"
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the split file ({exc.strerror})") from None
+    if "\0" in text:
+        raise UsageError(f"--file {path}: not a text split file of '<track> <part>' lines")
+    return text.splitlines()
+
+
+def check_options(method: str, seed: int, ratios: str) -> tuple[float, float, float] | None:
+    """The split options, checked before the store is read: the ratios of a random split
+    (auto may become one), else None."""
+    if method not in METHODS:
+        raise UsageError(f"--split {method!r}: choose one of {', '.join(METHODS)}")
+    check_seed(seed)
+    return parse_ratios(ratios) if method in ("auto", "random") else None
+
+
 def make_split(
     store: Store,
     dataset: str,
@@ -126,8 +136,7 @@ def make_split(
     ratios: str = "0.5,0.2,0.3",
     file: Path | None = None,
 ) -> SplitSummary:
-    if method not in METHODS:
-        raise UsageError(f"unknown split {method!r}: choose one of {', '.join(METHODS)}")
+    split_ratios = check_options(method, seed, ratios)
     with store.connect(read_only=True) as con:
         kind = t.dataset_kind(con, dataset) or "folder"
         rows = t.tracks(con, dataset, only_ok=True)
@@ -142,7 +151,7 @@ def make_split(
         members, missing = _fault_filtered(kind, set(labels))
         name = "fault-filtered"
     elif method == "random":
-        split_ratios = parse_ratios(ratios)
+        split_ratios = split_ratios or parse_ratios(ratios)
         members = stratified(labels, split_ratios, seed)
         params |= {"seed": seed, "ratios": list(split_ratios)}
         name = f"random-s{seed}-" + "-".join(f"{r:g}" for r in split_ratios)

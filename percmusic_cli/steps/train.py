@@ -13,8 +13,10 @@ from typing import Any
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
-from percmusic_cli.experiments.train import Diverged, train
+from percmusic_cli.experiments.baseline import final_loss, learning
+from percmusic_cli.experiments.train import Diverged, check_inputs, train
 from percmusic_cli.hashing import param_hash
+from percmusic_cli.metrics import registry
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -37,6 +39,7 @@ def train_model(
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
     reporter = reporter or NullReporter()
+    registry.get(cfg.loss)  # a broken plugin loss fails here, before any row is written
     if cfg.data == "spectrograms" and view is None:
         raise UsageError("--data spectrograms needs an ingested, filtered dataset with features")
     feature_hash = view.feature_hash if cfg.data == "spectrograms" and view else None
@@ -44,22 +47,26 @@ def train_model(
     run_dir = store.checkpoints_dir / mid
     found = find_model(store, mid)
     if found and found["status"] == "done":
-        return {**found, "reused": True}
+        return {**found, "reused": True, **learning(found["final_loss"], found["baseline_loss"])}
+    images = None
+    if cfg.data == "spectrograms" and view is not None:
+        images = view.images(store)[view.rows["train"]]
+    # Everything is checked before the model row exists: no phantom "training" rows.
+    check_inputs(cfg, model_cfg, images)
     device = resolve_device(cfg.device)
     rel_dir = str(Path("checkpoints") / mid)
     with store.connect() as con:
         sm.upsert_model(
             con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
         )
-    images = None
-    if cfg.data == "spectrograms" and view is not None:
-        images = view.images(store)[view.rows["train"]]
     try:
         result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
     except Diverged as exc:
         raise Diverged(f"model {mid}: {exc}") from None
+    final = final_loss(result.loss_history)
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
+        sm.save_learning(con, mid, final, result.baseline_loss)
         sm.upsert_model(
             con,
             mid,
@@ -78,7 +85,7 @@ def train_model(
         **row,
         "reused": False,
         "resumed_from": result.resumed_from,
-        "final_loss": result.loss_history[-1][1] if result.loss_history else None,
+        **learning(final, result.baseline_loss),
     }
 
 

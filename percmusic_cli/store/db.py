@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from percmusic_cli.errors import DataError, StoreError, StoreLockedError
+from percmusic_cli.errors import DataError, StoreError, StoreLockedError, UsageError
 from percmusic_cli.store.lock import WriterLock
 from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
 from percmusic_cli.store.sweep import sweep
@@ -37,10 +37,22 @@ CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 
 def locate(option: str | Path | None = None) -> Path:
     """`--store PATH` > $PERCMUSIC_STORE > ./store."""
-    if option:
-        return Path(option).expanduser()
+    if option is not None:
+        return _store_path(str(option), "--store")
     env = os.environ.get(ENV_VAR)
-    return Path(env).expanduser() if env else Path("store")
+    return _store_path(env, f"${ENV_VAR}") if env else Path("store")
+
+
+def _store_path(text: str, name: str) -> Path:
+    """Refuse an empty path (it would make the current folder the store) and the filesystem
+    root (a store there writes /percmusic.duckdb)."""
+    if not text.strip():
+        raise UsageError(f"{name} {text!r}: empty; give a store folder such as ./store")
+    path = Path(text).expanduser()
+    resolved = path.resolve()
+    if resolved == Path(resolved.anchor):
+        raise UsageError(f"{name} {text!r}: the filesystem root cannot be a store folder")
+    return path
 
 
 def is_lock_conflict(exc: BaseException) -> bool:

@@ -59,6 +59,24 @@ def save_history(con: t.Con, model_id: str, history: list[tuple[int, float]]) ->
     con.execute("COMMIT")
 
 
+def has_learning(con: t.Con) -> bool:
+    """Whether the store has migration 6's columns (a read-only open of an older store
+    is not migrated; its reads show the ratio as unknown instead of failing)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'models' AND column_name = 'baseline_loss'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def save_learning(con: t.Con, model_id: str, final: float | None, baseline: float | None) -> None:
+    """The run's final loss (mean of its last tenth) and its trivial baseline."""
+    con.execute(
+        "UPDATE models SET final_loss = ?, baseline_loss = ? WHERE model_id = ?",
+        [final, baseline, model_id],
+    )
+
+
 def get_model(con: t.Con, ref: str) -> dict[str, Any] | None:
     """A model by id, or by a unique id prefix."""
     rows = t.query(
@@ -86,7 +104,13 @@ def list_models(con: t.Con) -> list[dict[str, Any]]:
     return t.query(
         con,
         "SELECT model_id, loss, data, steps_done, steps_total, status, device, "
-        "wall_s, created_at::VARCHAR AS created_at FROM models ORDER BY created_at",
+        "wall_s, "
+        + (
+            "final_loss, baseline_loss, final_loss / baseline_loss AS loss_ratio, "
+            if has_learning(con)
+            else "NULL AS final_loss, NULL AS baseline_loss, NULL AS loss_ratio, "
+        )
+        + "created_at::VARCHAR AS created_at FROM models ORDER BY created_at",
     )
 
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from percmusic_cli.store import models as sm
 from percmusic_cli.store import tables as t
 from percmusic_cli.store.db import Store
 
@@ -131,9 +132,17 @@ def list_runs(
         "max(m.high) FILTER (WHERE m.name = 'f1_weighted') AS test_f1_high, "
         "max(m.value) FILTER (WHERE m.name = 'accuracy') AS accuracy, "
         "max(m.value) FILTER (WHERE m.name = 'f1_macro') AS f1_macro, "
-        "json_extract_string(r.result, '$.curve.method') AS selection, "
-        "r.wall_s, r.created_at::VARCHAR AS created_at "
+        "json_extract_string(r.result, '$.curve.method') AS selection, r.seed, "
+        # Did the encoder's model learn: final training loss / its trivial baseline.
+        + (
+            "any_value(mo.final_loss / mo.baseline_loss) AS loss_ratio, "
+            if sm.has_learning(con)
+            else "NULL AS loss_ratio, "
+        )
+        + "r.wall_s, r.created_at::VARCHAR AS created_at "
         "FROM runs r LEFT JOIN run_metrics m USING (run_id) "
+        "LEFT JOIN models mo "
+        "ON mo.model_id = json_extract_string(r.config, '$.encoder.model_id') "
         + ("WHERE " + " AND ".join(where) + " " if where else "")
         + "GROUP BY ALL ORDER BY created_at, r.run_id"
     )

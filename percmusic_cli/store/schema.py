@@ -117,6 +117,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        6,
+        "did the model learn (final loss beside the best constant output's); study claims",
+        """
+        ALTER TABLE models ADD COLUMN final_loss DOUBLE;
+        ALTER TABLE models ADD COLUMN baseline_loss DOUBLE;
+        CREATE TABLE studies (
+            study_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, seeds INTEGER NOT NULL,
+            folds INTEGER NOT NULL, result VARCHAR NOT NULL,
+            created_at TIMESTAMP DEFAULT current_timestamp);
+        """,
+    ),
+    Migration(
         8,
         "size and mtime of each track's source file, to notice a file changed after ingest",
         """

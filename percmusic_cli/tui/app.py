@@ -9,8 +9,9 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
+from percmusic_cli.api import Store
 from percmusic_cli.render import safe
-from percmusic_cli.store import Store
+from percmusic_cli.tui.screens.claims import ClaimsScreen
 from percmusic_cli.tui.screens.distances import DistancesScreen
 from percmusic_cli.tui.screens.overview import OverviewScreen
 from percmusic_cli.tui.screens.results import ResultsScreen
@@ -31,6 +32,7 @@ class Dashboard(App[None]):
         "distances": DistancesScreen,
         "training": TrainingScreen,
         "tracks": TracksScreen,
+        "claims": ClaimsScreen,
     }
     BINDINGS = [  # noqa: RUF012
         Binding("1", "switch_mode('overview')", "Overview"),
@@ -38,6 +40,7 @@ class Dashboard(App[None]):
         Binding("3", "switch_mode('distances')", "Distances"),
         Binding("4", "switch_mode('training')", "Training"),
         Binding("5", "switch_mode('tracks')", "Tracks"),
+        Binding("6", "switch_mode('claims')", "Claims"),
         Binding("q", "quit", "Quit"),
     ]
 

@@ -14,9 +14,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from percmusic_cli.api import Store
 from percmusic_cli.errors import PercmusicError, StoreLockedError
 from percmusic_cli.render import safe
-from percmusic_cli.store import Store
 from percmusic_cli.tui.messages import LoadFailed
 
 

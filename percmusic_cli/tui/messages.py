@@ -31,6 +31,13 @@ class ResultsLoaded(Message):
 
 
 @dataclass
+class ClaimsLoaded(Message):
+    """The last stored study (reproduce summary and claims), or None."""
+
+    study: dict[str, Any] | None
+
+
+@dataclass
 class RunLoaded(Message):
     """One run with its result and predictions (api.run_detail)."""
 
@@ -39,11 +46,13 @@ class RunLoaded(Message):
 
 @dataclass
 class DistancesLoaded(Message):
-    """Per metric, the within-label and all-pairs distances (None: no all x all matrix)."""
+    """Per metric, the stored Fig. 1 statistics (one row per group; absent: none stored),
+    and each metric's display label."""
 
     dataset: str | None
-    groups: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     datasets: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,3 +85,5 @@ class CompareLoaded(Message):
     """Full details of the runs to compare, in the order they were marked."""
 
     runs: list[dict[str, Any]]
+    paired: dict[str, Any] | None = None  # api.compare on the same test tracks
+    paired_error: str | None = None  # why not: e.g. different test tracks

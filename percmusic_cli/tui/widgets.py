@@ -4,6 +4,7 @@ text plot that redraws itself at its current size."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
@@ -11,8 +12,10 @@ from textual.app import RenderResult
 from textual.widget import Widget
 from textual.widgets import Static
 
-from percmusic_cli.experiments.report import ClassScore
 from percmusic_cli.render import fmt
+
+if TYPE_CHECKING:
+    from percmusic_cli.api import ClassScore
 
 # A perceptually ordered dark-to-bright ramp (close to matplotlib's magma) for log-mel values.
 _STOPS = np.array(

@@ -92,6 +92,7 @@ def test_wait_gives_up_after_its_time(store: Path) -> None:
     assert result.returncode == 2 and "in use by PID" in result.stderr
 
 
+@pytest.mark.slow  # runs and kills a writer process
 def test_readers_work_while_a_writer_runs_and_a_killed_writer_leaves_no_lock(
     store: Path,
 ) -> None:

@@ -59,6 +59,7 @@ def test_kill_when_a_file_appears_then_rerun_is_identical(
     assert outcome.check_ok and outcome.rerun_ok and outcome.identical, outcome.detail
 
 
+@pytest.mark.slow  # kill-and-resume loops in subprocesses
 @pytest.mark.parametrize(
     ("command", "seed"), [("ingest", 1), ("features", 2), ("features", 3), ("distances", 4)]
 )
@@ -76,6 +77,7 @@ def test_kill_heavier_commands(ref: Any, command: str, seed: int, tmp_path: Path
     _kill_and_resume(ref, command, seed, tmp_path)
 
 
+@pytest.mark.slow  # kill-and-resume loops in subprocesses
 def test_kill_between_array_write_and_its_row_leaves_a_leftover_not_a_problem(
     ref: Any, tmp_path: Path
 ) -> None:

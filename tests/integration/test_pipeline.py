@@ -4,6 +4,7 @@ and the controls."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def test_knn_all_metrics_give_runs_with_predictions(store: Store) -> None:
         assert 0.0 <= r["test_f1"] <= 1.0
 
 
+@pytest.mark.slow  # trains autoencoders
 def test_train_classify_controls_and_latent_cache(store: Store) -> None:
     model = api.train(store, TINY_TRAIN, TINY_MODEL)
     assert model["status"] == "done" and model["steps_done"] == 4
@@ -94,6 +96,7 @@ def test_train_classify_controls_and_latent_cache(store: Store) -> None:
     assert [r["test_f1"] for r in forced] == [r["test_f1"] for r in rows]  # cached latents
 
 
+@pytest.mark.slow  # trains autoencoders
 def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(PRESETS, "tiny", (dataclasses.replace(TINY_TRAIN, steps=2), TINY_MODEL))
     table = api.reproduce(store, preset="tiny", device="cpu")
@@ -104,6 +107,10 @@ def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.Mo
     assert all(r["knn"]["reused"] and r["latent"]["reused"] for r in again["rows"])
     assert all(c["reused"] for c in again["controls"])
     assert again["rows"][2]["latent"]["test_f1"] == table["rows"][2]["latent"]["test_f1"]
+    assert len(table["claims"]) == 10 and table["claims"] == again["claims"]
+    assert all(c["low"] <= c["high"] and c["p_holm"] >= c["p"] for c in table["claims"])
+    assert set(table["learning"]) == {"mse", "msssim", "nlpd"}
+    assert api.latest_study(store) == json.loads(json.dumps(again))
 
 
 def test_synthetic_ingest_through_the_cli(cli: object, tmp_path: Path) -> None:

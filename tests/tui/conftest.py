@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from percmusic_cli.config import METRICS, DistanceConfig, KnnConfig, ModelConfig, TrainConfig
+from percmusic_cli.config import DistanceConfig, KnnConfig, ModelConfig, TrainConfig
+from percmusic_cli.experiments.distributions import summarise
 from percmusic_cli.experiments.knn import knn_experiment
+from percmusic_cli.experiments.stats import distance_groups
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.steps.views import split_view
 from percmusic_cli.store import Store
@@ -104,11 +106,14 @@ def _write_features(store: Store, ids: list[str], images: np.ndarray) -> str:
     return key
 
 
+STUDY = ("mse", "msssim", "nlpd")
+
+
 def _write_distances_and_runs(store: Store, matrices: dict[str, np.ndarray]) -> None:
     view = split_view(store, DATASET)
     pos = {int(r): i for i, r in enumerate(view.rows["all"])}
     labels = {p: view.part_labels(p) for p in ("train", "valid", "test")}
-    for n, metric in enumerate(METRICS):
+    for n, metric in enumerate(STUDY):
         cfg = dataclasses.replace(DistanceConfig(), metric=metric)
         key = param_hash(cfg.key_fields(), view.feature_hash, view.ids("all"), view.ids("all"))
         full = matrices[metric][np.ix_(view.rows["all"], view.rows["all"])]
@@ -124,6 +129,8 @@ def _write_distances_and_runs(store: Store, matrices: dict[str, np.ndarray]) -> 
             f"arrays/dist-{metric}-{key}.npy",
         )
         sd.save(store, ds, full, "cpu", 0.1)
+        all_labels = [view.labels[i] for i in view.rows["all"]]
+        sd.save_stats(store, key, metric, summarise(distance_groups(full, all_labels)))
 
         def get(rows: str, cols: str, full: np.ndarray = full) -> np.ndarray:
             r = [pos[int(i)] for i in view.rows[rows]]
@@ -165,6 +172,7 @@ def _write_model(store: Store) -> None:
             None,
         )
         sm.save_history(con, MODEL_ID, history)
+        sm.save_learning(con, MODEL_ID, 0.08, 1 / 12)  # ratio 0.96: "did not learn"
 
 
 def _fix_timestamps(store: Store) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from percmusic_cli.errors import StoreLockedError
 from percmusic_cli.store import Store
 from percmusic_cli.tui.app import build_app
 from percmusic_cli.tui.messages import LoadFailed, TrackLoaded
+from percmusic_cli.tui.screens.claims import ClaimsScreen
 from percmusic_cli.tui.screens.compare import CompareScreen
 from percmusic_cli.tui.screens.distances import DistancesScreen
 from percmusic_cli.tui.screens.overview import OverviewScreen
@@ -85,6 +87,9 @@ async def test_results_sort_filter_mark_compare_and_open(fixture_store: Store) -
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)
         assert [r["run_id"] for r in app.screen.runs] == screen.marked
+        paired = app.screen.paired  # the fixture's runs share their test tracks
+        assert paired is not None and len(paired["pairs"]) == 1
+        assert {paired["pairs"][0]["a"], paired["pairs"][0]["b"]} == set(screen.marked)
         await pilot.press("escape", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -107,9 +112,10 @@ async def test_distances_switch_metric(fixture_store: Store) -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DistancesScreen)
-        groups = screen.groups["mse"]
-        assert set(groups) == {"blues", "classical", "jazz", "rock", "all"}
-        assert len(groups["blues"]) == 15 and len(groups["all"]) == 24 * 23 // 2
+        # The stored Fig. 1 rows, as `distances stats` wrote them: no recomputation.
+        counts = {r["group"]: r["n"] for r in screen.groups["mse"]}
+        assert counts == {"blues": 15, "classical": 15, "jazz": 15, "rock": 15, "all": 24 * 23 // 2}
+        assert screen.labels["msssim"] == "1 - MS-SSIM"
         await pilot.press("m")
         assert screen.metric == "msssim"
 
@@ -127,6 +133,52 @@ async def test_training_lists_model_and_history(fixture_store: Store) -> None:
         history = screen.histories["ae-mse-noise-0000beef"]
         assert len(history) == 60 and history[0][1] > history[-1][1]
         assert screen.timer is None  # nothing is training: no live refresh
+        model = screen.models[0]
+        assert model["loss_ratio"] == pytest.approx(0.96)
+        table = screen.query_one("#models", DataTable)
+        assert "did not learn" in str(table.get_row_at(0)[-1])
+
+
+@sync
+async def test_claims_screen_shows_the_last_study(fixture_store: Store) -> None:
+    from percmusic_cli.store.studies import save_study
+
+    claim = {
+        "claim": "AE+LR beats KNN (MSE)",
+        "kind": "ae-vs-knn",
+        "metric": "mse",
+        "diff": 0.31,
+        "low": 0.09,
+        "high": 0.49,
+        "p": 0.004,
+        "p_holm": 0.02,
+        "verdict": "supported",
+        "loss_ratio": 0.96,
+        "not_learned": 1,
+        "n_models": 1,
+    }
+    study = {"dataset": "fixture", "split": "s", "preset": "quick", "seeds": 1, "folds": 1}
+    study |= {"rows": [], "controls": [], "claims": [claim]}
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ClaimsScreen)
+        assert "no study yet" in str(app.screen.query_one("#claims", Static).render())
+        with fixture_store.connect() as con:
+            save_study(con, "x", study)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.study is not None and app.screen.study["claims"] == [claim]
+        from rich.console import Console
+
+        console = Console(width=80, record=True, file=io.StringIO())
+        for table in app.screen.shown:
+            console.print(table)
+        text = console.export_text()
+        assert "AE+LR" in text and "supported" in text and "+0.310" in text and "0.96" in text
 
 
 @sync

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 CORE = [
     "percmusic_cli.api", "percmusic_cli.config", "percmusic_cli.audio",
@@ -39,3 +41,39 @@ def test_cli_startup_does_not_import_torch_or_librosa() -> None:
     loaded = _loaded_after("import percmusic_cli.cli.app")
     heavy = ("torch", "librosa", "sklearn", "numba")
     assert not {m for m in loaded if m.split(".")[0] in heavy}
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Every module a file imports (also inside functions and TYPE_CHECKING blocks)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_cli_and_tui_reach_the_core_only_through_api_config_and_errors() -> None:
+    package = Path(__file__).resolve().parents[2] / "percmusic_cli"
+    allowed = ("api", "config", "errors", "cli", "tui", "render")
+    bad = []
+    for path in [*package.joinpath("cli").rglob("*.py"), *package.joinpath("tui").rglob("*.py")]:
+        for name in _imports_of(path):
+            parts = name.split(".")
+            inner = parts[1] if parts[0] == "percmusic_cli" and len(parts) > 1 else None
+            if inner is not None and inner not in (*allowed, "__version__"):
+                bad.append(f"{path.relative_to(package)}: {name}")
+    assert not bad, bad
+
+
+def test_metric_names_are_found_without_loading_any_metric() -> None:
+    loaded = _loaded_after(
+        "from percmusic_cli.metrics import registry\n"
+        "from percmusic_cli.config import DistanceConfig\n"
+        "assert 'ssim' in registry.names()\n"
+        "DistanceConfig(metric='ssim')"
+    )
+    assert not {m for m in loaded if m.split(".")[0] in ("torch", "numba")}
+    assert "percmusic_cli.metrics.mse" not in loaded

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from trees import SR, TinyTree, tone_clip, write_wav
+from trees import SR, TinyTree, real_gtzan_dir, tone_clip, write_wav
 
 from percmusic_cli.audio import decode
 from percmusic_cli.datasets.folder import discover
@@ -19,7 +19,7 @@ from percmusic_cli.datasets.gtzan import (
 )
 from percmusic_cli.errors import DataError, DecodeError
 
-DEV = Path("/work/shared/data/gtzan_dev")
+DEV = real_gtzan_dir()
 
 
 def test_gtzan_tree_is_recognised(tiny_gtzan_tree: TinyTree) -> None:
@@ -131,10 +131,12 @@ def test_track_id_of() -> None:
     assert track_id_of("blues.00029.mp3") is None
 
 
-@pytest.mark.skipif(not DEV.is_dir(), reason="gtzan_dev not present")
+@pytest.mark.realdata
+@pytest.mark.skipif(DEV is None, reason="set PERCMUSIC_GTZAN_DIR to a folder of GTZAN tracks")
 def test_real_dev_copy_verifies(tmp_path: Path) -> None:
+    assert DEV is not None
     found = discover(DEV)
-    assert found.kind == "gtzan" and len(found.files) == 50 and found.problems == []
+    assert found.kind == "gtzan" and found.files and found.problems == []
     first = found.files[0]
     digest = hashlib.md5(first.path.read_bytes()).hexdigest()
     assert md5_status(first.rel_path, digest) == "verified"

@@ -42,6 +42,30 @@ def _sk_predict(d_fit: np.ndarray, y_fit: Sequence[str], d_q: np.ndarray, k: int
     return clf.fit(d_fit, y_fit).predict(d_q).tolist()
 
 
+def _ref_votes(row: np.ndarray, y_fit: Sequence[str], k: int) -> tuple[dict[str, float], list[int]]:
+    order = sorted(range(len(row)), key=lambda j: (row[j], j))[:k]
+    votes: dict[str, float] = {}
+    for j in order:
+        votes[y_fit[j]] = votes.get(y_fit[j], 0.0) + 1.0
+    return votes, order
+
+
+def _ref_predict(d_q: np.ndarray, y_fit: Sequence[str], k: int) -> list[str]:
+    """Plain-loop uniform KNN with the tie rule: of the classes with the most votes, the one
+    of the nearest neighbour."""
+    out = []
+    for row in d_q:
+        votes, order = _ref_votes(row, y_fit, k)
+        top = max(votes.values())
+        out.append(next(y_fit[j] for j in order if votes[y_fit[j]] == top))
+    return out
+
+
+def _has_tie(row: np.ndarray, y_fit: Sequence[str], k: int) -> bool:
+    votes, _ = _ref_votes(row, y_fit, k)
+    return sorted(votes.values())[-2:].count(max(votes.values())) > 1
+
+
 @pytest.mark.parametrize("weights", ["uniform", "distance"])
 def test_predictions_match_sklearn_for_every_k(weights: str) -> None:
     xs, ys = _points(0, {"train": 60, "test": 40})
@@ -49,10 +73,18 @@ def test_predictions_match_sklearn_for_every_k(weights: str) -> None:
     codes = np.array([CLASSES.index(c) for c in ys["train"]])
     preds, _, dist = predict_all_k(get("test", "train"), codes, 3, 20, weights)
     assert np.all(np.diff(dist, axis=1) >= 0)
+    d_q, y_fit = get("test", "train"), ys["train"]
     for k in (1, 2, 4, 7, 20):
         ours = [CLASSES[i] for i in preds[k - 1]]
-        theirs = _sk_predict(get("train", "train"), ys["train"], get("test", "train"), k, weights)
-        assert ours == theirs, k
+        theirs = _sk_predict(get("train", "train"), y_fit, d_q, k, weights)
+        # scikit-learn breaks vote ties by label order, we by the nearest neighbour
+        same = [
+            i for i, row in enumerate(d_q) if weights == "distance" or not _has_tie(row, y_fit, k)
+        ]
+        assert len(same) > len(d_q) // 2
+        assert [ours[i] for i in same] == [theirs[i] for i in same], k
+        if weights == "uniform":
+            assert ours == _ref_predict(d_q, y_fit, k), k
 
 
 def test_curve_is_weighted_f1_on_valid_and_model_refit_on_train() -> None:
@@ -62,7 +94,7 @@ def test_curve_is_weighted_f1_on_valid_and_model_refit_on_train() -> None:
     assert res.curve.method == "valid" and res.curve.param == "k"
     assert res.curve.values == [float(k) for k in range(1, 13)]
     for k in (1, 5, 12):
-        pred = _sk_predict(get("train", "train"), ys["train"], get("valid", "train"), k, "uniform")
+        pred = _ref_predict(get("valid", "train"), ys["train"], k)
         want = f1_score(ys["valid"], pred, average="weighted", zero_division=0)
         assert res.curve.scores[k - 1] == pytest.approx(want)
     best = max(res.curve.scores)
@@ -71,7 +103,7 @@ def test_curve_is_weighted_f1_on_valid_and_model_refit_on_train() -> None:
     )
     assert res.valid_f1 == pytest.approx(best)
     k = int(res.curve.chosen)
-    pred = _sk_predict(get("train", "train"), ys["train"], get("test", "train"), k, "uniform")
+    pred = _ref_predict(get("test", "train"), ys["train"], k)
     assert [p.pred for p in res.predictions] == pred
     assert res.evaluation.f1_weighted == pytest.approx(
         f1_score(ys["test"], pred, average="weighted", zero_division=0)
@@ -81,8 +113,8 @@ def test_curve_is_weighted_f1_on_valid_and_model_refit_on_train() -> None:
 
 def test_tied_k_go_to_the_smaller_k() -> None:
     """1-D points. Valid A items sit next to one stray B, so k=1 misclassifies them while
-    k=2 (a 1:1 vote tie, won by the class that sorts first, A) and k=3 both get them right:
-    k=2 and k=3 tie for the best score and k=2 must be chosen."""
+    k=3 gets them right. k=2 always scores as k=1 (a 1:1 vote tie goes to the nearest
+    neighbour's class); k=3 and k=4 tie for the best score and k=3 must be chosen."""
     pos = {
         "train": np.array([0.0, 0.1, 0.2, -0.05, 1.0, 1.1, 1.2, 5.0]),
         "valid": np.array([-0.06, -0.07, 1.1, 1.15]),
@@ -100,8 +132,8 @@ def test_tied_k_go_to_the_smaller_k() -> None:
     res = knn_experiment(get, ys, KnnConfig(k_max=4, n_boot=20))
     assert res.curve.method == "valid"
     s = res.curve.scores
-    assert s[0] < s[1] == s[2] == max(s)
-    assert res.curve.chosen == 2.0
+    assert s[0] == s[1] < s[2] == s[3] == max(s)
+    assert res.curve.chosen == 3.0
 
 
 def test_equal_distances_pick_lower_columns_deterministically() -> None:
@@ -110,7 +142,7 @@ def test_equal_distances_pick_lower_columns_deterministically() -> None:
     preds, idx, _ = predict_all_k(d, codes, 2, 3, "uniform")
     assert idx.tolist() == [[0, 1, 2]] * 3
     assert preds[0].tolist() == [1, 1, 1]  # nearest-by-order column 0 is class 1
-    assert preds[1].tolist() == [0, 0, 0]  # 1:1 tie -> class code 0
+    assert preds[1].tolist() == [1, 1, 1]  # 1:1 tie -> the nearest, column 0
     assert preds[2].tolist() == [1, 1, 1]  # 2:1
 
 
@@ -128,14 +160,14 @@ def test_no_valid_part_falls_back_to_stratified_cv() -> None:
     res = knn_experiment(get, ys, cfg)
     assert res.curve.method == "cv-4"
     assert any("no validation split" in n and "4-fold" in n for n in res.notes)
-    # the curve is the mean per-fold weighted F1 of scikit-learn's KNN on the same folds
+    # the curve is the mean per-fold weighted F1 of a plain-loop KNN on the same folds
     d, y = get("train", "train"), np.array(ys["train"])
     skf = StratifiedKFold(n_splits=4, shuffle=True, random_state=5)
     folds = list(skf.split(np.zeros((len(y), 1)), y))
     for k in (1, 6):
         f1s = []
         for tr, va in folds:
-            pred = _sk_predict(d[np.ix_(tr, tr)], y[tr], d[np.ix_(va, tr)], k, "uniform")
+            pred = _ref_predict(d[np.ix_(va, tr)], list(y[tr]), k)
             f1s.append(f1_score(y[va], pred, average="weighted", zero_division=0))
         assert res.curve.scores[k - 1] == pytest.approx(np.mean(f1s))
 
@@ -207,3 +239,20 @@ def test_bad_inputs() -> None:
         knn_experiment(get, ys, KnnConfig(select_on="test"))
     with pytest.raises(DataError):
         knn_experiment(get, ys, KnnConfig(), class_order=["blues", "jazz"])
+
+
+def test_vote_ties_have_no_label_order_bias() -> None:
+    """Renaming the classes (a permutation of the codes) renames the predictions and changes
+    nothing else, on data full of vote ties; scikit-learn's rule would favour code 0."""
+    rng = np.random.default_rng(9)
+    d = rng.integers(0, 5, size=(200, 12)).astype(float)  # many equal distances too
+    codes = rng.integers(0, 4, size=12)
+    perm = np.array([3, 1, 0, 2])
+    for weights in ("uniform", "distance"):
+        a, _, _ = predict_all_k(d, codes, 4, 12, weights)
+        b, _, _ = predict_all_k(d, perm[codes], 4, 12, weights)
+        assert np.array_equal(perm[a], b), weights
+    a, _, _ = predict_all_k(d, codes, 4, 12, "uniform")
+    # k=2 ties everywhere its two neighbours differ: the nearest one always wins
+    idx = np.argsort(d, axis=1, kind="stable")
+    assert np.array_equal(a[1], codes[idx[:, 0]])

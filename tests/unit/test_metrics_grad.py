@@ -6,7 +6,9 @@ import torch
 from torch.autograd import gradcheck
 
 from percmusic_cli.config import MsssimConfig, NlpdConfig
-from percmusic_cli.metrics import mse, nlpd, one_minus_msssim
+from percmusic_cli.metrics.mse import mse
+from percmusic_cli.metrics.msssim import one_minus_msssim
+from percmusic_cli.metrics.nlpd import nlpd
 
 
 def _pair(h: int, w: int, seed: int, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,13 +13,15 @@ from hypothesis import strategies as st
 
 from percmusic_cli.config import DistanceConfig, MsssimConfig, NlpdConfig
 from percmusic_cli.errors import DataError, ImageTooSmallError, UsageError
-from percmusic_cli.metrics import mse, nlpd, nlpd_pyramid, one_minus_msssim
-from percmusic_cli.metrics._gram import prepare_gram
+from percmusic_cli.metrics._gram import prepare_nlpd
 from percmusic_cli.metrics._msssim_state import (
     _prepare_torch,
     msssim_pairs_values,
     prepare_msssim,
 )
+from percmusic_cli.metrics.mse import mse
+from percmusic_cli.metrics.msssim import one_minus_msssim
+from percmusic_cli.metrics.nlpd import nlpd, nlpd_pyramid
 from percmusic_cli.metrics.pairwise import (
     MemoryTileSink,
     PairwiseEngine,
@@ -130,7 +132,7 @@ def test_msssim_custom_config_matches_function() -> None:
 @pytest.mark.parametrize("shape", [(17, 18), (33, 50), (64, 97)])
 def test_numba_pyramid_equals_torch_pyramid(shape: tuple[int, int]) -> None:
     images = random_images(3, *shape, seed=7)
-    state = prepare_gram(images, "nlpd", NlpdConfig(), "cpu")
+    state = prepare_nlpd(images, NlpdConfig(), "cpu")
     bands = nlpd_pyramid(torch.from_numpy(images).double()[:, None])
     for got, want in zip(state.features, bands, strict=True):
         torch.testing.assert_close(got, want.flatten(1), rtol=0, atol=1e-12)
@@ -253,7 +255,7 @@ def test_directory_sink_round_trip_skips_all_work(tmp_path: Path) -> None:
 
 def test_engine_rejects_bad_inputs() -> None:
     with pytest.raises(UsageError):
-        PairwiseEngine(DistanceConfig(metric="ssim"))
+        PairwiseEngine(DistanceConfig(metric="foo"))
     engine = PairwiseEngine(DistanceConfig(metric="msssim"))
     with pytest.raises(ImageTooSmallError, match="97"):
         engine.prepare(np.zeros((2, 64, 200), dtype=np.float32))

@@ -11,14 +11,10 @@ import torch
 
 from percmusic_cli.config import MsssimConfig, NlpdConfig
 from percmusic_cli.errors import ImageTooSmallError, PercmusicError
-from percmusic_cli.metrics import (
-    check_min_size,
-    min_side,
-    mse,
-    nlpd,
-    nlpd_pyramid,
-    one_minus_msssim,
-)
+from percmusic_cli.metrics import check_min_size, min_side
+from percmusic_cli.metrics.mse import mse
+from percmusic_cli.metrics.msssim import one_minus_msssim
+from percmusic_cli.metrics.nlpd import nlpd, nlpd_pyramid
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "metric_vectors.npz"
 

@@ -43,8 +43,11 @@ def test_largest_remainder_sums_to_n_and_stays_close(n: int, a: float, b: float,
     assert all(abs(k - n * r) < 1 + 1e-9 for k, r in zip(counts, ratios, strict=True))
 
 
-def test_parse_ratios_normalises_and_rejects_nonsense() -> None:
-    assert parse_ratios("2,1,1") == (0.5, 0.25, 0.25)
-    for bad in ("0.5,0.5", "a,b,c", "-1,1,1", "0,0,0"):
-        with pytest.raises(UsageError, match="--ratios"):
-            parse_ratios(bad)
+def test_parse_ratios_takes_fractions_summing_to_one_and_never_normalises() -> None:
+    assert parse_ratios("0.5,0.2,0.3") == pytest.approx((0.5, 0.2, 0.3))
+    assert parse_ratios("0.7,0,0.3") == pytest.approx((0.7, 0.0, 0.3))  # valid may be empty
+    assert sum(parse_ratios("0.333,0.333,0.333")) == pytest.approx(1.0)  # within 0.001
+    bad = ("2,1,1", "0.9,0.9,0.9", "1e308,1,1", "nan,nan,nan", "inf,1,1", "1,0,0", "0,0.5,0.5")
+    for text in (*bad, "0.5,0.5", "a,b,c", "-1,1,1", "0,0,0", ""):
+        with pytest.raises(UsageError, match=r"^--ratios "):
+            parse_ratios(text)

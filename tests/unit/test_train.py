@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -141,8 +142,12 @@ def test_invalid_settings_are_usage_errors(tmp_path: Path) -> None:
         train(_cfg(data="spectrograms"), TINY, tmp_path, spectrograms=np.zeros((2, 16, 64)))
     with pytest.raises(UsageError, match="mse, msssim, nlpd"):
         train(_cfg(loss="l1"), TINY, tmp_path)
-    with pytest.raises(UsageError, match="smaller than 2"):
+    with pytest.raises(UsageError, match="--patch 2: expected a whole number from 4"):
         train(_cfg(patch=2), TINY, tmp_path)
+    with pytest.raises(UsageError, match="too small for the msssim loss: needs 97"):
+        train(_cfg(loss="msssim", patch=64), TINY, tmp_path)
+    with pytest.raises(UsageError, match="smaller than 2"):
+        train(_cfg(patch=4), dataclasses.replace(TINY, stages=3), tmp_path)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,7 +15,9 @@ from textual.message import Message
 from textual.widgets import Static
 
 from percmusic_cli import api
+from percmusic_cli.errors import PercmusicError
 from percmusic_cli.render import fmt, runs_table, safe
+from percmusic_cli.render.compare import compare_tables
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import CompareLoaded
 
@@ -74,21 +77,34 @@ class CompareScreen(DataScreen):
         super().__init__()
         self.run_ids = run_ids
         self.runs: list[dict[str, Any]] = []
+        self.paired: dict[str, Any] | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("reading runs…", id="compare")
 
     def fetch(self) -> Message:
-        return CompareLoaded([api.run_detail(self.store, r) for r in self.run_ids])
+        runs = [api.run_detail(self.store, r) for r in self.run_ids]
+        try:
+            paired = api.compare(self.store, [r["run_id"] for r in runs])
+        except PercmusicError as exc:  # other test tracks: say so instead of the panel
+            return CompareLoaded(runs, None, str(exc))
+        return CompareLoaded(runs, paired)
 
     def on_compare_loaded(self, message: CompareLoaded) -> None:
         self.loaded()
         self.runs = message.runs
+        self.paired = message.paired
         rows = [headline(r) for r in self.runs]
+        paired: list[RenderableType] = []
+        if message.paired:
+            paired.extend(compare_tables(message.paired)[1:])
+        else:
+            paired.append(Text(f"paired comparison: {message.paired_error}"))
         self.query_one("#compare", Static).update(
             Group(
                 runs_table(rows, title=f"{len(rows)} runs side by side", width=self.size.width),
                 per_class_side_by_side(self.runs),
+                *paired,
             )
         )

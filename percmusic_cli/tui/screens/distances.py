@@ -1,5 +1,8 @@
 """Distances: per metric, violins of the pairwise distances within each label and over all
-tracks (the study's Fig. 1), with their quantiles; switch metrics with m or the tabs."""
+tracks (the study's Fig. 1), with their quantiles; switch metrics with m or the tabs.
+
+It draws the statistics `percmusic distances stats` stored (the same rows that
+`distances stats --plot` draws), read through `api`; it never recomputes them."""
 
 from __future__ import annotations
 
@@ -13,14 +16,11 @@ from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
 from percmusic_cli import api
-from percmusic_cli.config import METRICS
-from percmusic_cli.experiments.stats import distance_summary
-from percmusic_cli.render import distance_summary_table, safe, violin_plot
+from percmusic_cli.render import distance_summary_table, safe
+from percmusic_cli.render.plots import density_violins
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import DistancesLoaded
 from percmusic_cli.tui.widgets import TextPlot
-
-LABELS = {"mse": "MSE", "msssim": "1 - MS-SSIM", "nlpd": "NLPD"}
 
 
 def violin_height(n_groups: int) -> int:
@@ -44,30 +44,39 @@ class DistancesScreen(DataScreen):
     def __init__(self) -> None:
         super().__init__()
         self.dataset: str | None = None
-        self.groups: dict[str, Any] = {}
+        self.groups: dict[str, list[dict[str, Any]]] = {}
         self.datasets: list[str] = []
-        self.metric = METRICS[0]
+        # Names need no metric code; the labels come with the first load.
+        self.metrics: tuple[str, ...] = api.metric_names()
+        self.labels: dict[str, str] = {}
+        self.metric = self.metrics[0]
+
+    def label(self, metric: str) -> str:
+        return self.labels.get(metric, metric)
 
     def compose_body(self) -> ComposeResult:
-        yield Tabs(*(Tab(LABELS[m], id=m) for m in METRICS), id="metrics")
+        yield Tabs(*(Tab(m, id=m) for m in self.metrics), id="metrics")
         with VerticalScroll(id="dist-scroll"):
             yield TextPlot(id="violins")
             yield Static(id="dist-table")
             yield Static(id="dist-note")
 
     def fetch(self) -> Message:
+        labels = api.metric_labels()
         names = api.datasets(self.store)
         if not names:
-            return DistancesLoaded(None)
+            return DistancesLoaded(None, labels=labels)
         name = self.dataset if self.dataset in names else names[0]
-        return DistancesLoaded(
-            name, {m: api.distance_values(self.store, name, m) for m in METRICS}, names
-        )
+        return DistancesLoaded(name, api.distance_stats_by_metric(self.store, name), names, labels)
 
     def on_distances_loaded(self, message: DistancesLoaded) -> None:
         self.loaded()
         self.dataset, self.groups = message.dataset, message.groups
         self.datasets = message.datasets
+        self.labels = message.labels
+        for tab in self.query(Tab):
+            if tab.id in self.labels:
+                tab.label = self.labels[tab.id]
         self.show()
 
     @on(Tabs.TabActivated, "#metrics")
@@ -77,7 +86,7 @@ class DistancesScreen(DataScreen):
             self.show()
 
     def action_next_metric(self) -> None:
-        self.metric = METRICS[(METRICS.index(self.metric) + 1) % len(METRICS)]
+        self.metric = self.metrics[(self.metrics.index(self.metric) + 1) % len(self.metrics)]
         self.query_one("#metrics", Tabs).active = self.metric
         self.show()
 
@@ -90,22 +99,23 @@ class DistancesScreen(DataScreen):
     def show(self) -> None:
         plot = self.query_one("#violins", TextPlot)
         table = self.query_one("#dist-table", Static)
-        groups = self.groups.get(self.metric)
-        title = f"{self.dataset}: {LABELS[self.metric]} between tracks, per label and all"
-        if not groups:
+        rows = self.groups.get(self.metric)
+        label = self.label(self.metric)
+        title = f"{self.dataset}: {label} between tracks, per label and all"
+        if not rows:
             plot.styles.height = 3
             plot.set_draw(None)
             plot.update(
                 safe.text(
-                    f"No all x all {LABELS[self.metric]} matrix for "
-                    f"{self.dataset or 'this store'}: run `percmusic distances stats`."
+                    f"No stored {label} statistics for {self.dataset or 'this store'}: "
+                    f"run `percmusic distances stats --metric {self.metric}`."
                 )
             )
             table.update("")
             return
-        plot.styles.height = violin_height(len(groups))
-        plot.set_draw(lambda w, h: violin_plot(groups, width=w, height=h, title=title))
-        table.update(distance_summary_table(distance_summary(groups)))
+        plot.styles.height = violin_height(len(rows))
+        plot.set_draw(lambda w, h: density_violins(rows, width=w, height=h, title=title))
+        table.update(distance_summary_table(rows))
         self.query_one("#dist-note", Static).update(
             "Wider violins within a label mean that label's tracks are less alike under the "
             "metric; the study finds NLPD spreads within-genre distances more than MSE."

@@ -15,25 +15,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from percmusic_cli import api
-from percmusic_cli.experiments.report import ClassifierResult, Evaluation, SelectionCurve
 from percmusic_cli.render import confusion_table, curve_plot, evaluation_table, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import RunLoaded
 from percmusic_cli.tui.widgets import TextPlot, f1_bars
 
 TABS = ("summary", "confusion", "f1", "curve", "errors")
-
-
-def classifier_result(run: dict[str, Any]) -> ClassifierResult:
-    """The stored result summary (predictions are kept in their own table)."""
-    res = run["result"]
-    return ClassifierResult(
-        Evaluation.from_dict(res["evaluation"]),
-        SelectionCurve.from_dict(res["curve"]),
-        [],
-        res.get("valid_f1"),
-        list(res.get("notes") or []),
-    )
 
 
 def misclassified(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,7 +91,7 @@ class RunDetailScreen(DataScreen):
         self.loaded()
         self.run = run = message.run
         self.title = safe.shown(run["run_id"])
-        result = classifier_result(run)
+        result = api.classifier_result(run)
         ev, width = result.evaluation, max(60, self.size.width - 4)
         self.query_one("#summary-text", Static).update(
             Group(

@@ -17,18 +17,18 @@ from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import TrainingLoaded
 
-LOSS_NAMES = {"mse": "MSE", "msssim": "1 - MS-SSIM", "nlpd": "NLPD"}
 LIVE_REFRESH_S = 5.0
 
 
 def model_cells(m: dict[str, Any]) -> list[str]:
     return [
         safe.markup(m["model_id"]),
-        safe.markup(LOSS_NAMES.get(m["loss"], m["loss"])),
+        safe.markup(m.get("loss_label", m["loss"])),
         safe.markup(m["data"]),
         f"{m['steps_done']}/{m['steps_total']}",
         m["status"],
         fmt.MISSING if m.get("wall_s") is None else f"{m['wall_s']:.0f}s",
+        fmt.learned(m.get("loss_ratio")),
     ]
 
 
@@ -49,12 +49,15 @@ class TrainingScreen(DataScreen):
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="models")
-        table.add_columns("model", "loss", "data", "steps", "status", "time")
+        table.add_columns("model", "loss", "data", "steps", "status", "time", "final/baseline")
         yield table
         yield PlotextPlot(id="loss")
 
     def fetch(self) -> Message:
-        models = api.models(self.store)
+        labels = api.metric_labels()
+        models = [
+            {**m, "loss_label": labels.get(m["loss"], m["loss"])} for m in api.models(self.store)
+        ]
         return TrainingLoaded(
             models, {m["model_id"]: api.loss_history(self.store, m["model_id"]) for m in models}
         )
@@ -97,8 +100,11 @@ class TrainingScreen(DataScreen):
         else:
             history = self.histories.get(model["model_id"], [])
             plt.plot([s for s, _ in history], [v for _, v in history], marker="braille")
+            if model.get("baseline_loss") is not None:
+                # The loss of the best constant output: a curve that stays near it learned nothing.
+                plt.hline(float(model["baseline_loss"]), "red")
             plt.title(
-                f"{model['model_id']}: {LOSS_NAMES.get(model['loss'], model['loss'])} "
+                f"{model['model_id']}: {model.get('loss_label', model['loss'])} "
                 f"loss on {model['data']}"
             )
             plt.xlabel("step")

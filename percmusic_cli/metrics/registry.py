@@ -1,0 +1,252 @@
+"""The metric registry: one `MetricSpec` per metric, and the only place that maps a metric
+name to behaviour (loss, pairwise path, settings, artefact key, minimum image size).
+
+A built-in metric is one module of this package, named as the metric, that defines
+`SPEC = MetricSpec(...)`; an installed package adds one through the entry-point group
+`percmusic.metrics` (the entry point names a MetricSpec, or a function returning one).
+Names are found without importing anything (`percmusic_cli.metric_names`); a metric's module
+is imported the first time its spec is asked for, so importing this module stays cheap. A
+plugin that fails to import or gives a bad spec is reported by name with a one-line reason
+(`broken()`); the other metrics keep working.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from percmusic_cli import metric_names
+from percmusic_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch import Tensor
+
+    from percmusic_cli.config import DistanceConfig
+
+BUILT_IN = "built-in"
+
+
+@dataclass(frozen=True)
+class FastPairwise:
+    """A metric's own pairwise path: per-image state prepared once, then tiles.
+
+    prepare(images, settings, device): images float32 (N, H, W) in [0, 1] -> state.
+    tile(rows, cols, r, c): float64 (len r, len c) distances between rows[r] and cols[c];
+    `rows is cols` when both sides are the same prepared set.
+    parallel_tiles: CPU tiles may run side by side (one torch thread each); False when the
+    path parallelises inside a tile itself."""
+
+    prepare: Callable[[np.ndarray, Any, str], object]
+    tile: Callable[[Any, Any, slice, slice], np.ndarray]
+    parallel_tiles: bool = True
+
+
+def one_pixel(_settings: Any = None) -> int:
+    """The minimum side of a metric that any image suits."""
+    return 1
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric.
+
+    distance(x, y, settings): differentiable, batched: (B, 1, H, W) x 2 in [0, 1] -> (B,);
+    used as the training loss (its batch mean) and, without a fast path, for pairwise
+    matrices (the generic batched, tiled path). config_type: the dataclass of the metric's
+    settings (its fields go into artefact keys; None: no settings). min_side(settings): the
+    smallest image side it accepts. study: one of the paper's metrics (`--metric all`,
+    `reproduce`). origin is filled in by the registry."""
+
+    name: str
+    label: str
+    distance: Callable[[Tensor, Tensor, Any], Tensor]
+    config_type: type | None = None
+    min_side: Callable[[Any], int] = one_pixel
+    lower_is_better: bool = True
+    fast_pairwise: FastPairwise | None = None
+    study: bool = False
+    origin: str = BUILT_IN
+
+    @property
+    def direction(self) -> str:
+        return "lower is better" if self.lower_is_better else "higher is better"
+
+    def default_settings(self) -> Any:
+        return None if self.config_type is None else self.config_type()
+
+    def as_distance(self, x: Tensor, y: Tensor, settings: Any) -> Tensor:
+        """`distance` oriented so that lower means closer (a similarity is negated)."""
+        d = self.distance(x, y, settings)
+        return d if self.lower_is_better else -d
+
+
+_specs: dict[str, MetricSpec] = {}
+_broken: dict[str, str] = {}
+
+
+def names() -> tuple[str, ...]:
+    """Every registered metric name (built-ins, then plugins); imports no metric."""
+    return metric_names.names()
+
+
+def get(name: str) -> MetricSpec:
+    """The spec of `name`; UsageError listing the registered names, or saying why a broken
+    plugin cannot be used."""
+    metric_names.check_name(name)
+    if name not in _specs and name not in _broken:
+        _load(name)
+    if name in _broken:
+        raise UsageError(f"metric {name!r} cannot be used: {_broken[name]}")
+    return _specs[name]
+
+
+def specs() -> tuple[MetricSpec, ...]:
+    """Every usable metric's spec, in `names()` order (broken plugins left out)."""
+    out = []
+    for name in names():
+        if name not in _specs and name not in _broken:
+            _load(name)
+        if name in _specs:
+            out.append(_specs[name])
+    return tuple(out)
+
+
+def broken() -> dict[str, str]:
+    """Registered names that cannot be used -> a one-line reason."""
+    specs()
+    return {n: _broken[n] for n in names() if n in _broken} | _shadowing()
+
+
+def describe() -> list[dict[str, Any]]:
+    """One row per registered name (`percmusic metrics`): name, origin, label, direction,
+    fast_pairwise, study, and `problem` (None, or why a broken one cannot be used)."""
+    rows: list[dict[str, Any]] = []
+    for name in names():
+        try:
+            spec = get(name)
+        except UsageError:
+            rows.append(_row(name, _origin(name), None, None, False, False, _broken[name]))
+            continue
+        fast = spec.fast_pairwise is not None
+        rows.append(_row(name, spec.origin, spec.label, spec.direction, fast, spec.study, None))
+    for name, reason in _shadowing().items():
+        rows.append(_row(name, "package", None, None, False, False, reason))
+    return rows
+
+
+def _row(
+    name: str,
+    origin: str,
+    label: str | None,
+    direction: str | None,
+    fast: bool,
+    study: bool,
+    problem: str | None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "origin": origin,
+        "label": label,
+        "direction": direction,
+        "fast_pairwise": fast,
+        "study": study,
+        "problem": problem,
+    }
+
+
+def _origin(name: str) -> str:
+    if name in metric_names.builtin_modules():
+        return BUILT_IN
+    return _package(metric_names.plugin_entry_points()[name])
+
+
+def study_names() -> tuple[str, ...]:
+    """The paper's metrics, in registry order (what `--metric all` means)."""
+    return tuple(s.name for s in specs() if s.study)
+
+
+def settings(spec: MetricSpec, config: DistanceConfig) -> Any:
+    """The metric's settings in `config`: the first of config.msssim, config.nlpd and
+    config.params of the spec's config type, or that type's defaults."""
+    if spec.config_type is None:
+        return None
+    for candidate in (config.msssim, config.nlpd, *config.params):
+        if type(candidate) is spec.config_type:
+            return candidate
+    return spec.default_settings()
+
+
+def key_fields(config: DistanceConfig) -> dict[str, object]:
+    """What a distance artefact's key hashes: the metric's name and its settings."""
+    spec = get(config.metric)
+    fields: dict[str, object] = {"metric": spec.name}
+    chosen = settings(spec, config)
+    if chosen is not None:
+        fields[spec.name] = chosen
+    return fields
+
+
+def min_side(spec: MetricSpec, chosen: Any) -> int:
+    return int(spec.min_side(chosen))
+
+
+def reset() -> None:
+    """Forget loaded specs and found names (for tests that install or remove a plugin)."""
+    _specs.clear()
+    _broken.clear()
+    metric_names.refresh()
+
+
+def _shadowing() -> dict[str, str]:
+    builtins = metric_names.builtin_modules()
+    return {
+        f"{name} (plugin)": f"{_package(ep)} defines {name!r}, a built-in name; it is ignored"
+        for name, ep in metric_names.plugin_entry_points().items()
+        if name in builtins
+    }
+
+
+def _package(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"package {dist.name}" if dist is not None else "package"
+
+
+def _load(name: str) -> None:
+    builtins = metric_names.builtin_modules()
+    try:
+        if name in builtins:
+            origin = BUILT_IN
+            obj = getattr(importlib.import_module(builtins[name]), "SPEC", None)
+            if obj is None:
+                raise TypeError(f"module {builtins[name]} defines no SPEC")
+        else:
+            ep = metric_names.plugin_entry_points()[name]
+            origin = _package(ep)
+            obj = ep.load()
+            if callable(obj) and not isinstance(obj, MetricSpec):
+                obj = obj()
+        _specs[name] = dataclasses.replace(_checked(obj, name), origin=origin)
+    except Exception as exc:  # any failure of third-party code: report it, keep going
+        where = "built-in metric" if name in builtins else "metric plugin"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _broken[name] = f"{where} {name!r} is broken: {type(exc).__name__}" + (
+            f": {reason}" if reason else ""
+        )
+
+
+def _checked(obj: object, name: str) -> MetricSpec:
+    if not isinstance(obj, MetricSpec):
+        raise TypeError(f"expected a MetricSpec, got {type(obj).__name__}")
+    if obj.name != name:
+        raise ValueError(f"spec is named {obj.name!r}, registered as {name!r}")
+    if not obj.label or not isinstance(obj.label, str):
+        raise ValueError("spec has no label")
+    if not callable(obj.distance) or not callable(obj.min_side):
+        raise TypeError("distance and min_side must be callables")
+    if obj.config_type is not None and not dataclasses.is_dataclass(obj.config_type):
+        raise TypeError("config_type must be a dataclass (or None)")
+    return obj
