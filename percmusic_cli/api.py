@@ -9,6 +9,7 @@ the dashboard start fast.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from percmusic_cli.steps.ingest import IngestSummary as IngestSummary
     from percmusic_cli.steps.split import SplitSummary as SplitSummary
     from percmusic_cli.steps.views import SplitView
+    from percmusic_cli.store.remove import Removal
 
 
 def _view(store: Store, dataset: str | None) -> SplitView:
@@ -63,11 +65,25 @@ def metric_labels() -> dict[str, str]:
     return {s.name: s.label for s in registry.specs()}
 
 
+def run_kinds() -> tuple[str, ...]:
+    """The kinds of stored runs (`results --kind`)."""
+    from percmusic_cli.store.runs import RUN_KINDS
+
+    return tuple(RUN_KINDS)
+
+
 def split_methods() -> tuple[str, ...]:
     """The names `filter --method` accepts."""
     from percmusic_cli.steps.split import METHODS
 
     return METHODS
+
+
+def split_min_per_part() -> int:
+    """Tracks per label and part that `filter` (auto) needs to take the fault-filtered split."""
+    from percmusic_cli.steps.split import MIN_PER_PART
+
+    return MIN_PER_PART
 
 
 def classifier_result(run: dict[str, Any]) -> ClassifierResult:
@@ -78,9 +94,51 @@ def classifier_result(run: dict[str, Any]) -> ClassifierResult:
     return ClassifierResult.from_dict({**run["result"], "predictions": []})
 
 
+def _usable_view(
+    store: Store, dataset: str | None, allow_degenerate: bool, reporter: Reporter | None
+) -> SplitView:
+    """`_view`, refused when a test label has no training tracks (unless allowed), with a
+    warning on the reporter when the test part is thin."""
+    from percmusic_cli.steps.views import check_usable
+
+    view = _view(store, dataset)
+    for line in check_usable(view, allow_degenerate):
+        (reporter or NullReporter()).log(line)
+    return view
+
+
 def open_store(path: str | Path | None = None) -> Store:
     """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written)."""
     return Store(locate(path))
+
+
+def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:
+    """Run distance tiles and training runs on `local` (default), `dask` (a LocalCluster of
+    one-thread worker processes) or an existing Dask cluster (`tcp://HOST:PORT` or a
+    scheduler file), for the rest of this process. Returns the scheduler's description."""
+    import dataclasses
+
+    from percmusic_cli.steps import scheduler
+
+    parsed = scheduler.parse(spec)
+    if workers is not None:
+        parsed = dataclasses.replace(parsed, workers=workers)
+    scheduler.use(parsed)
+    return parsed.describe()
+
+
+def use_memory_budget(size: str | int | None = None) -> int:
+    """Bytes of dense distance blocks a step may hold before it streams instead (KNN takes a
+    per-row top-k); a size such as "2GB" or "500MB", None for the 2 GB default."""
+    from percmusic_cli.steps import memory
+
+    nbytes = (
+        memory.DEFAULT
+        if size is None
+        else (size if isinstance(size, int) else memory.parse_size(size))
+    )
+    memory.use(nbytes)
+    return nbytes
 
 
 def ingest(
@@ -230,6 +288,7 @@ def knn(
     reporter: Reporter | None = None,
     force: bool = False,
     wait_s: float = 0.0,
+    allow_degenerate: bool = False,
 ) -> list[dict[str, Any]]:
     """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
@@ -238,7 +297,7 @@ def knn(
 
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
-        view = _view(store, dataset)
+        view = _usable_view(store, dataset, allow_degenerate, reporter)
         return run_knn(
             store,
             view,
@@ -251,15 +310,34 @@ def knn(
 
 
 def results(
-    store: Store, kind: str | None = None, name: str | None = None, dataset: str | None = None
+    store: Store,
+    kind: str | None = None,
+    name: str | None = None,
+    dataset: str | None = None,
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per stored run with its headline numbers."""
+    """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
+    loss or control) or `split` is a usage error listing the valid values, so a typo never
+    looks like an empty store."""
     from percmusic_cli.store import runs as sr
 
+    metric_list = metric_names()
+    if kind is not None and kind not in sr.RUN_KINDS:
+        raise UsageError(f"unknown --kind {kind!r}: choose one of {', '.join(sr.RUN_KINDS)}")
     if not store.exists():
+        if name is not None and name not in metric_list:
+            listed = ", ".join(metric_list)
+            raise UsageError(f"unknown --metric {name!r}: choose one of {listed}")
         return []
     with store.connect(read_only=True) as con:
-        return sr.list_runs(con, kind=kind, name=name, dataset=dataset)
+        for option, value, valid in (
+            ("--metric", name, dict.fromkeys([*metric_list, *sr.distinct_values(con, "name")])),
+            ("--split", split, sr.distinct_values(con, "split")),
+        ):
+            if value is not None and value not in valid:
+                listed = ", ".join(valid) or "none stored yet"
+                raise UsageError(f"unknown {option} {value!r}: choose one of {listed}")
+        return sr.list_runs(con, kind=kind, name=name, dataset=dataset, split=split)
 
 
 def run_detail(store: Store, run_id: str) -> dict[str, Any]:
@@ -293,6 +371,27 @@ def train(
         return train_model(store, config, model or ModelConfig(), view, reporter)
 
 
+def train_many(
+    store: Store,
+    configs: list[TrainConfig],
+    model: ModelConfig | None = None,
+    dataset: str | None = None,
+    reporter: Reporter | None = None,
+    wait_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Several autoencoders (one per config, e.g. per loss); with a Dask scheduler each
+    training run is its own task on the cluster. Models-table rows in the configs' order."""
+    from percmusic_cli.config import ModelConfig
+    from percmusic_cli.steps.train import train_models
+
+    losses = ",".join(c.loss for c in configs)
+    with store.writer(wait_s, f"train --loss {losses}"):
+        view = None
+        if any(c.data == "spectrograms" for c in configs):
+            view = _view(store, dataset)
+        return train_models(store, configs, model or ModelConfig(), view, reporter)
+
+
 def classify(
     store: Store,
     model: str | None,
@@ -302,6 +401,7 @@ def classify(
     reporter: Reporter | None = None,
     force: bool = False,
     wait_s: float = 0.0,
+    allow_degenerate: bool = False,
 ) -> list[dict[str, Any]]:
     """Experiment 2: latents of `model` to logistic regression, plus the controls."""
     from percmusic_cli.config import ClassifyConfig
@@ -310,19 +410,46 @@ def classify(
     if model is None and not controls:
         raise UsageError("give --model, or ask for the controls")
     with store.writer(wait_s, "classify"):
-        view = _view(store, dataset)
+        view = _usable_view(store, dataset, allow_degenerate, reporter)
         return run_classify(
             store, view, model, config or ClassifyConfig(), controls, reporter, force
         )
 
 
+def remove(
+    store: Store,
+    ids: list[str],
+    confirm: Callable[[Removal], bool] | None = None,
+    wait_s: float = 0.0,
+) -> dict[str, Any]:
+    """Remove runs and models (ids or unambiguous prefixes) with their latent arrays and
+    checkpoints; `confirm` sees what would go and may refuse. Crash-safe: see steps.remove."""
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps.remove import remove as step
+
+    if not ids:
+        raise UsageError("give one or more run or model ids (see `percmusic results`)")
+    if not store.exists():
+        raise DataError(f"no store at {store.root}")
+    with store.writer(wait_s, "rm"):
+        return step(store, ids, confirm)
+
+
 def models(store: Store) -> list[dict[str, Any]]:
+    """Every model; one still marked 'training' while no writer holds the store was
+    stopped, so it shows as 'interrupted' (what `check --repair` records)."""
+    from percmusic_cli.store import check as sc
     from percmusic_cli.store import models as sm
 
     if not store.exists():
         return []
     with store.connect(read_only=True) as con:
-        return sm.list_models(con)
+        rows = sm.list_models(con)
+    if any(r["status"] == "training" for r in rows) and sc.writer_holder(store.root) is None:
+        for r in rows:
+            if r["status"] == "training":
+                r["status"] = "interrupted"
+    return rows
 
 
 def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:
@@ -342,15 +469,21 @@ def reproduce(
     seed: int = 0,
     seeds: int = 1,
     folds: int = 1,
+    allow_degenerate: bool = False,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls,
-    repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows."""
+    repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows.
+    Computes features (default parameters) and an auto split first when there are none."""
     from percmusic_cli.config import preset as merge_preset
+    from percmusic_cli.steps import common
+    from percmusic_cli.steps.reproduce import ensure_inputs
     from percmusic_cli.steps.study import study
 
     merge_preset(preset, device=device, seed=seed)  # options before the store is read
     with store.writer(wait_s, "reproduce"):
-        view = _view(store, dataset)
+        ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
+        # Folds make their own stratified parts: the stored split's balance does not matter.
+        view = _usable_view(store, dataset, allow_degenerate or folds > 1, reporter)
         return study(store, view, preset, device, reporter, seed=seed, seeds=seeds, folds=folds)
 
 
@@ -458,3 +591,23 @@ def distance_stats_by_metric(store: Store, dataset: str) -> dict[str, list[dict[
     from percmusic_cli.steps import browse
 
     return browse.distance_stats(store, dataset)
+
+
+def stored_ids(kind: str, store: str | Path | None = None) -> list[str]:
+    """Run ids ("runs") or model ids ("models") for shell completion; fast, never raises."""
+    from percmusic_cli.store.ids import stored_ids as ids
+
+    return ids(kind, store)
+
+
+def figure_data(
+    store: Store, runs: list[str] | None = None, dataset: str | None = None
+) -> list[Any]:
+    """The data of the study's figures (steps.figures.FigureData) from stored results:
+    `runs` (ids or unique prefixes) or every run of the dataset."""
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps.figures import figure_data as step
+
+    if not store.exists():
+        raise DataError(f"no store at {store.root}: nothing to draw")
+    return step(store, runs or (), dataset)

@@ -39,3 +39,37 @@ class NullReporter:
 
     def log(self, message: str) -> None:
         self.messages.append(message)
+
+
+# What the running command has made durable so far, for the one line an interrupt prints
+# ("checkpoint at step 200 of 1500 kept"). Steps overwrite it as they go; the CLI reads it
+# when Ctrl-C or SIGTERM stops the command. One command per process, so a module value.
+_kept: list[str] = []
+
+
+def kept(message: str) -> None:
+    """Record what a rerun of the current command will not redo."""
+    _kept[:] = [message]
+
+
+def last_kept() -> str | None:
+    return _kept[0] if _kept else None
+
+
+def forget_kept() -> None:
+    _kept.clear()
+
+
+class Labelled:
+    """A reporter whose task descriptions end with a label saying which block they compute
+    (`nlpd distances valid x train`), so a log line stands on its own."""
+
+    def __init__(self, inner: Reporter, label: str) -> None:
+        self._inner = inner
+        self._label = label
+
+    def task(self, description: str, total: int | None, unit: str = "items") -> Task:
+        return self._inner.task(f"{description} {self._label}", total, unit)
+
+    def log(self, message: str) -> None:
+        self._inner.log(message)

@@ -5,16 +5,19 @@ traceback only with --debug)."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from typer._click import core as click_core
 from typer._click import exceptions as click_exc
 from typer._click import utils as click_utils
 from typer.core import TyperGroup
 
-from percmusic_cli import __version__
+from percmusic_cli import __version__, api
 from percmusic_cli.cli import (
     check,
     classify,
@@ -22,22 +25,36 @@ from percmusic_cli.cli import (
     dashboard,
     distances,
     features,
+    figures,
     filter_split,
     ingest,
     knn,
     metrics,
+    remove,
     reproduce,
     results,
     status,
     train,
 )
+from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
+from percmusic_cli.progress import forget_kept, last_kept
 from percmusic_cli.render.safe import shown
+
+
+class _Interrupted(Exception):
+    """Ctrl-C or SIGTERM, carried past Typer, which turns KeyboardInterrupt into a silent 130."""
 
 
 class PercmusicGroup(TyperGroup):
     """Maps errors to exit codes for the console script and for CliRunner alike."""
+
+    def invoke(self, ctx: click_core.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted from exc
 
     def main(
         self,
@@ -48,6 +65,8 @@ class PercmusicGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        forget_kept()
+        _sigterm_as_interrupt()
         try:
             code = super().main(
                 args=args,
@@ -60,14 +79,21 @@ class PercmusicGroup(TyperGroup):
         except click_exc.NoArgsIsHelpError as exc:
             click_utils.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
             code = 0
+        except click_exc.NoSuchOption as exc:
+            hint = _misplaced_global(exc)
+            if hint is None:
+                exc.show()
+            else:
+                click_utils.echo(f"error: {hint}", err=True)
+            code = 1
         except click_exc.UsageError as exc:
             exc.show()
             code = 1
         except click_exc.ClickException as exc:
             exc.show()
             code = 1
-        except (typer.Abort, KeyboardInterrupt):
-            click_utils.echo("interrupted: what was finished is saved; rerun to resume", err=True)
+        except (typer.Abort, KeyboardInterrupt, _Interrupted):
+            click_utils.echo(_interrupted_line(), err=True)
             code = 130
         except PercmusicError as exc:
             if OPTIONS.debug:
@@ -86,6 +112,51 @@ class PercmusicGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _interrupted_line() -> str:
+    """One line: what the stopped command kept, and that a rerun resumes from there."""
+    what = last_kept()
+    if what is None:
+        return "interrupted: nothing was finished yet; rerun the same command to start again"
+    return f"interrupted: {what}; rerun the same command to resume"
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a `kill`, a job scheduler's stop) ends a command as Ctrl-C does: atomic
+    writes unwind, and the same one line says what was kept."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+GLOBAL_OPTIONS = (
+    "--store",
+    "--wait",
+    "--debug",
+    "--quiet",
+    "-q",
+    "--version",
+    "--scheduler",
+    "--memory-budget",
+)
+
+
+def _misplaced_global(exc: click_exc.NoSuchOption) -> str | None:
+    """`percmusic status --store X`: say where a global option goes instead of Click's
+    "No such option" with its misleading suggestions."""
+    name = exc.option_name
+    ctx = exc.ctx
+    if name not in GLOBAL_OPTIONS or ctx is None or ctx.parent is None:
+        return None
+    command = " ".join(ctx.command_path.split()[1:])
+    return (
+        f"{name} is a global option: put it before the command, "
+        f"e.g. `percmusic {name} ... {command}`"
+    )
+
+
 app = typer.Typer(
     cls=PercmusicGroup,
     name="percmusic",
@@ -95,6 +166,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -123,6 +195,28 @@ def root(
             min=0,
         ),
     ] = 0.0,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler",
+            help="Where distance tiles and training runs go: local (default), dask (a "
+            "LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose "
+            "workers see the store folder). Needs percmusic[dask] unless local. "
+            "Example: percmusic --scheduler dask distances",
+            envvar="PERCMUSIC_SCHEDULER",
+            show_envvar=False,
+        ),
+    ] = "local",
+    memory_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-budget",
+            help="Dense distance blocks a step may hold (default 2GB); past it KNN streams a "
+            "per-row top-k instead. Example: percmusic --memory-budget 500MB knn",
+            envvar="PERCMUSIC_MEMORY_BUDGET",
+            show_envvar=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     version: Annotated[
@@ -134,6 +228,8 @@ def root(
     Example: percmusic --store ./store demo
     """
     OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
+    api.use_scheduler(scheduler)
+    api.use_memory_budget(memory_budget)
 
 
 for _module in (
@@ -151,8 +247,25 @@ for _module in (
     reproduce,
     dashboard,
     check,
+    remove,
+    figures,
 ):
     _module.register(app)
+
+
+@app.command(COMPLETE_IDS, hidden=True)
+def _complete_ids(
+    kind: Annotated[str, typer.Argument()],
+    store: Annotated[str, typer.Argument()] = "",
+) -> None:
+    """Stored run or model ids for shell completion (the console script answers this
+    before importing the app; this copy serves `python -m` and older installs).
+
+    Example:
+
+      percmusic __complete-ids runs ./store
+    """
+    raise typer.Exit(complete_ids([kind, store]))
 
 
 def main() -> None:

@@ -40,6 +40,14 @@ def classify(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Run even when a test label has no training tracks (e.g. percmusic classify "
+            "--allow-degenerate).",
+        ),
+    ] = False,
 ) -> None:
     """Experiment 2: latent features to logistic regression (C chosen on validation).
 
@@ -61,6 +69,7 @@ def classify(
         reporter=output.RichReporter(),
         force=force,
         wait_s=OPTIONS.wait,
+        allow_degenerate=allow_degenerate,
     )
     output.emit(
         rows,

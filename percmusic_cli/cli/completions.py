@@ -13,6 +13,34 @@ from typing import Any
 
 import typer.main
 
+
+def metric_names() -> list[str]:
+    """The metric (and loss) names: the one place to point at the metric registry."""
+    from percmusic_cli import api
+
+    return list(api.metric_names())
+
+
+def value_words() -> dict[str, list[str]]:
+    """Option -> the names it takes, from the core's own lists (never retyped here)."""
+    from percmusic_cli import api
+    from percmusic_cli.cli.figures import FORMATS
+    from percmusic_cli.config import DEVICES, PRESETS
+
+    return {
+        "--metric": [*metric_names(), "all"],
+        "--loss": metric_names(),
+        "--preset": list(PRESETS),
+        "--split": list(api.split_methods()),
+        "--device": list(DEVICES),
+        "--format": list(FORMATS),
+    }
+
+
+# Stored ids, read at TAB time by `percmusic __complete-ids KIND STORE` (cli/entry.py).
+ID_OPTIONS = {"--model": "models"}
+ID_ARGUMENTS = {("results", "show"): "runs", ("rm",): "runs models"}
+
 HEADER = (
     "# percmusic {shell} completion: generated from the app by `make completions`; do not edit.\n"
 )
@@ -50,7 +78,8 @@ def tree() -> list[Node]:
     nodes: list[Node] = []
 
     def walk(command: Any, path: tuple[str, ...]) -> None:
-        children = tuple(sorted(getattr(command, "commands", {}) or {}))
+        commands = getattr(command, "commands", {}) or {}
+        children = tuple(sorted(n for n, c in commands.items() if not c.hidden))
         nodes.append(Node(path, _first_line(command.help), _options(command), children))
         for name in children:
             walk(command.commands[name], (*path, name))
@@ -59,22 +88,38 @@ def tree() -> list[Node]:
     return nodes
 
 
+def _bash_ids(kinds: str) -> str:
+    # The store is the one on the command line, else percmusic's own default
+    # ($PERCMUSIC_STORE, ./store); errors and a missing percmusic give no words.
+    return " ".join(
+        f'$(percmusic __complete-ids {kind} "$store" 2>/dev/null)' for kind in kinds.split()
+    )
+
+
 def _bash_function(nodes: list[Node]) -> str:
     valued = sorted({f for n in nodes for f, v, _ in n.options if v})
+    values = value_words()
     lines = [
         "_percmusic() {",
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
-        '    local path="" w i skip=0',
+        '    local path="" store="" w i skip=0',
         "    for ((i = 1; i < COMP_CWORD; i++)); do",
         '        w="${COMP_WORDS[i]}"',
         "        if ((skip)); then skip=0; continue; fi",
         '        case "$w" in',
+        '            --store) skip=1; store="${COMP_WORDS[i+1]}" ;;',
+        '            --store=*) store="${w#--store=}" ;;',
         f"            {'|'.join(valued)}) skip=1 ;;",
         "            -*) ;;",
         '            *) path="$path $w" ;;',
         "        esac",
         "    done",
         '    case "$prev" in',
+    ]
+    reply = '        {}) COMPREPLY=($(compgen -W "{}" -- "$cur")); return ;;'
+    lines += [reply.format(flag, " ".join(names)) for flag, names in values.items()]
+    lines += [reply.format(flag, _bash_ids(kinds)) for flag, kinds in ID_OPTIONS.items()]
+    lines += [
         f'        {"|".join(valued)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;',
         "    esac",
         '    local words=""',
@@ -83,6 +128,8 @@ def _bash_function(nodes: list[Node]) -> str:
     for node in sorted(nodes, key=lambda n: -len(n.path)):
         name = " ".join(node.path)
         words = " ".join([*node.children, *(f for f, _, _ in node.options)])
+        if node.path in ID_ARGUMENTS:
+            words += " " + _bash_ids(ID_ARGUMENTS[node.path])
         # A leaf also matches when positional arguments follow it (`results show RUN`).
         pattern = f'"{name}"|"{name} "*' if node.path and not node.children else f'"{name}"'
         lines.append(f'        {pattern}) words="{words}" ;;')
@@ -107,8 +154,33 @@ def zsh(nodes: list[Node]) -> str:
     )
 
 
+FISH_STORE = """function __percmusic_store --description 'the --store given on the command line'
+    set -l words (commandline -opc)
+    set -l i (contains -i -- --store $words)
+    and test (count $words) -gt $i
+    and echo $words[(math $i + 1)]
+end"""
+
+
+def _fish_ids(kinds: str) -> str:
+    calls = " ".join(
+        f"(percmusic __complete-ids {kind} (__percmusic_store) 2>/dev/null)"
+        for kind in kinds.split()
+    )
+    return f'"{calls}"'
+
+
+def _fish_value(flag: str, takes_value: bool) -> str:
+    if not takes_value:
+        return ""
+    if flag in ID_OPTIONS:
+        return " -r -f -a " + _fish_ids(ID_OPTIONS[flag])
+    names = value_words().get(flag)
+    return f" -r -f -a '{' '.join(names)}'" if names else " -r -F"
+
+
 def fish(nodes: list[Node]) -> str:
-    lines = [HEADER.format(shell="fish").rstrip(), "complete -c percmusic -f"]
+    lines = [HEADER.format(shell="fish").rstrip(), FISH_STORE, "complete -c percmusic -f"]
     for node in nodes:
         if node.path:
             parent = node.path[:-1]
@@ -123,9 +195,12 @@ def fish(nodes: list[Node]) -> str:
             if not node.path
             else f"__fish_seen_subcommand_from {node.path[-1]}"
         )
+        if node.path in ID_ARGUMENTS:
+            ids = _fish_ids(ID_ARGUMENTS[node.path])
+            lines.append(f"complete -c percmusic -n '{cond}' -a {ids}")
         for flag, takes_value, text in node.options:
             kind = "-l " + flag[2:] if flag.startswith("--") else "-s " + flag[1:]
-            value = " -r -F" if takes_value else ""
+            value = _fish_value(flag, takes_value)
             lines.append(f"complete -c percmusic -n '{cond}' {kind}{value} -d '{text}'")
     return "\n".join(lines) + "\n"
 

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from percmusic_cli.cli import output
+from percmusic_cli.errors import UsageError
 
 
-def dashboard() -> None:
+def dashboard(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for screenshots (ctrl+s; default: STORE/figures)."),
+    ] = None,
+) -> None:
     """Open the Textual dashboard over the store (read-only).
 
-    Example:
+    Examples:
 
       percmusic dashboard
+
+      percmusic dashboard --out paper/screens
     """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Textual would write escape codes into the pipe forever.
+        raise UsageError("dashboard needs a terminal: stdin and stdout must not be redirected")
     from percmusic_cli.tui.app import run_dashboard
 
-    run_dashboard(output.store())
+    run_dashboard(output.store(), out)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,8 +21,9 @@ def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(api.split_methods())}; "
-            "auto = fault-filtered for GTZAN, else random."
+            help=f"One of {', '.join(api.split_methods())}; auto = fault-filtered for GTZAN "
+            f"when every label has at least {api.split_min_per_part()} tracks in each part, "
+            "else random (says why)."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,

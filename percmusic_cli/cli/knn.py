@@ -33,6 +33,14 @@ def knn(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (for distances).")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Run even when a test label has no training tracks (e.g. percmusic knn "
+            "--allow-degenerate).",
+        ),
+    ] = False,
 ) -> None:
     """Experiment 1: each metric as the distance of a KNN genre classifier.
 
@@ -59,6 +67,7 @@ def knn(
         reporter=output.RichReporter(),
         force=force,
         wait_s=OPTIONS.wait,
+        allow_degenerate=allow_degenerate,
     )
     output.emit(
         rows, as_json, runs_table(rows, title="KNN on perceptual distances", width=output.out.width)

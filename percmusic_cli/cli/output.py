@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+import time
+from typing import IO, Any
 
 from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -53,12 +55,32 @@ def emit(data: Any, as_json: bool, *renderables: RenderableType) -> None:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
     for item in renderables:
+        show(item)
+
+
+def show(item: RenderableType) -> None:
+    """Print to stdout; to a pipe or file at the renderable's full width, so a table is
+    never cut to 80 columns (`0.007…`) when nobody is looking at a terminal."""
+    if out.is_terminal:
         out.print(item)
+        return
+    wide = out.options.update(width=10_000, max_width=10_000)
+    width, before = Measurement.get(out, wide, item).maximum, out.width
+    out.width = max(width, 1)  # print(width=) is capped at the console's width
+    try:
+        out.print(item, crop=False)
+    finally:
+        out.width = before
 
 
 def note(message: str) -> None:
     if not OPTIONS.quiet:
-        err.print(message, highlight=False)
+        err.print(message, highlight=False, soft_wrap=True)  # a log line is never cut
+
+
+def warn(message: str) -> None:
+    """A diagnostic that --quiet keeps: it changes what the output means."""
+    err.print(message, highlight=False, markup=False)
 
 
 class _RateColumn(ProgressColumn):
@@ -81,26 +103,90 @@ class _RichTask:
         self._progress.stop()
 
 
-class RichReporter:
-    """Progress bars with rate and ETA on stderr; silent with --quiet."""
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
-    def task(self, description: str, total: int | None, unit: str = "items") -> _RichTask:
-        progress = Progress(
+
+class LogTask:
+    """Progress as plain lines for logs and scripts (stderr not a terminal): one line
+    every `every` seconds and one at the end, never escape codes, e.g.
+    `train nlpd: 350/1500 steps, 0.6 steps/s, ETA 32 min, loss 0.412`."""
+
+    def __init__(
+        self,
+        description: str,
+        total: int | None,
+        unit: str,
+        stream: IO[str] | None,
+        every: float = 5.0,
+        clock: Any = time.monotonic,
+    ) -> None:
+        self.description, self.total, self.unit = description, total, unit
+        self._stream, self._every, self._clock = stream, every, clock
+        self._done, self._info = 0, ""
+        self._start: float | None = None
+        self._first = 0  # items already done when the clock started (a resumed run)
+        self._last_line = clock()
+
+    def line(self) -> str:
+        now = self._clock()
+        count = f"{self._done}/{self.total}" if self.total is not None else f"{self._done}"
+        parts = [f"{self.description}: {count} {self.unit}"]
+        elapsed = now - self._start if self._start is not None else 0.0
+        rate = (self._done - self._first) / elapsed if elapsed > 0 else 0.0
+        if rate > 0:
+            parts.append(f"{rate:.3g} {self.unit}/s")
+            if self.total is not None and self._done < self.total:
+                parts.append(f"ETA {_duration((self.total - self._done) / rate)}")
+        if self._info:
+            parts.append(self._info)
+        return ", ".join(parts)
+
+    def _write(self) -> None:
+        if self._stream is None:  # --quiet
+            return
+        self._stream.write(self.line() + "\n")
+        self._stream.flush()
+        self._last_line = self._clock()
+
+    def advance(self, n: int = 1, info: str | None = None) -> None:
+        if self._start is None:
+            # The first advance may be a resumed run's finished steps: not part of the rate.
+            self._start, self._first = self._clock(), self._done + n
+        self._done += n
+        self._info = info or self._info
+        if self._clock() - self._last_line >= self._every:
+            self._write()
+
+    def close(self) -> None:
+        self._write()
+
+
+class RichReporter:
+    """Progress bars with rate and ETA on stderr when it is a terminal, plain log lines
+    every few seconds when it is not; silent with --quiet."""
+
+    def task(self, description: str, total: int | None, unit: str = "items") -> Any:
+        if not err.is_terminal:
+            return LogTask(description, total, unit, None if OPTIONS.quiet else sys.stderr)
+        narrow = err.width < 120  # keep one line per bar at 80 columns
+        columns: list[ProgressColumn | str] = [
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=10 if narrow else 40),
             MofNCompleteColumn(),
             _RateColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            console=err,
-            transient=False,
-            disable=OPTIONS.quiet,
-        )
+        ]
+        if not narrow:
+            columns.append(TimeElapsedColumn())
+        columns += [TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
+        progress = Progress(*columns, console=err, transient=False, disable=OPTIONS.quiet)
         progress.start()
         task = progress.add_task(markup(description), total=total, unit=unit, info="")
         return _RichTask(progress, task)
 
     def log(self, message: str) -> None:
-        note(message)
+        (warn if message.startswith("warning:") else note)(message)

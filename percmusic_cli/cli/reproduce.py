@@ -44,6 +44,14 @@ def reproduce(
         ),
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Run even when a test label has no training tracks (e.g. percmusic knn "
+            "--allow-degenerate).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole study on the ingested, filtered dataset and print its table,
     then the study's claims as tested rows (difference, 95% CI, Holm p, verdict).
@@ -71,6 +79,7 @@ def reproduce(
         seed=seed,
         seeds=seeds,
         folds=folds,
+        allow_degenerate=allow_degenerate,
     )
     for hint in result.get("hints", []):
         output.note(hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ from rich.table import Table
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
-from percmusic_cli.config import PRESETS
+from percmusic_cli.config import PRESETS, ModelConfig, TrainConfig
 from percmusic_cli.config import preset as preset_configs
 from percmusic_cli.render import fmt
 
@@ -19,7 +20,9 @@ def train(
     loss: Annotated[
         str,
         typer.Option(
-            help=f"A registered metric: {', '.join(api.metric_names())} (see `percmusic metrics`)."
+            help=f"A registered metric: {', '.join(api.metric_names())} (see `percmusic "
+            "metrics`); several, comma-separated, train one model each (each its own task "
+            "with --scheduler dask)."
         ),
     ] = "nlpd",
     data: Annotated[
@@ -56,10 +59,14 @@ def train(
       percmusic train --loss msssim --preset quick
 
       percmusic train --loss mse --data spectrograms --steps 3000 --device cuda
+
+      percmusic --scheduler dask train --loss mse,msssim,nlpd --preset quick
     """
+    # A comma list trains one model per loss; each name is checked by the config.
+    losses = [x.strip() for x in loss.split(",") if x.strip()] or [loss]
     cfg, model_cfg = preset_configs(
         preset,
-        loss=loss,
+        loss=losses[0],
         data=data,
         steps=steps,
         batch_size=batch,
@@ -71,6 +78,11 @@ def train(
         latent_channels=latent,
         nonlinearity=nonlinearity,
     )
+    if len(losses) > 1:
+        _train_several(
+            [dataclasses.replace(cfg, loss=x) for x in losses], model_cfg, dataset, as_json
+        )
+        return
     row = api.train(
         output.store(),
         cfg,
@@ -92,6 +104,31 @@ def train(
     table.add_row("checkpoints", str(row["checkpoint_dir"]))
     output.emit(row, as_json, table)
     output.note(f"next: percmusic classify --model {row['model_id']}")
+
+
+def _train_several(
+    cfgs: list[TrainConfig], model_cfg: ModelConfig, dataset: str | None, as_json: bool
+) -> None:
+    rows = api.train_many(
+        output.store(),
+        cfgs,
+        model_cfg,
+        dataset=dataset,
+        reporter=output.RichReporter(),
+        wait_s=OPTIONS.wait,
+    )
+    table = Table("model", "loss", "steps", "status", "final loss", "device", title="models")
+    for row in rows:
+        final = row.get("final_loss")
+        table.add_row(
+            row["model_id"],
+            row["loss"],
+            f"{row['steps_done']} / {row['steps_total']}",
+            row["status"] + (" (reused)" if row.get("reused") else ""),
+            "-" if final is None else f"{final:.5f}",
+            str(row["device"]),
+        )
+    output.emit(rows, as_json, table)
 
 
 def register(app: typer.Typer) -> None:

@@ -33,9 +33,15 @@ from percmusic_cli.experiments.stats import (
     label_space,
 )
 from percmusic_cli.experiments.stats import weighted_f1_codes as _wf1
+from percmusic_cli.experiments.topk import merge
 
 # get("test", "train") -> distances, rows = first part's tracks, cols = second part's tracks.
 DistanceLookup = Callable[[str, str], np.ndarray]
+# neighbours("test", "train", k, row_sel, col_sel) -> (idx, dist) as `nearest` gives them, of
+# the block's rows (or rows `row_sel` of the part) among its columns (or columns `col_sel`).
+NeighbourLookup = Callable[
+    [str, str, int, np.ndarray | None, np.ndarray | None], tuple[np.ndarray, np.ndarray]
+]
 
 # Recorded in every KNN run's config and part of its cache key.
 TIE_RULE = "nearest neighbour among the tied classes"
@@ -61,6 +67,16 @@ def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
     return np.where(exact, (dist == 0).astype(np.float64), inv)
 
 
+def predict_all_k(
+    d: np.ndarray, fit_codes: np.ndarray, n_classes: int, k_max: int, weights: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted codes for every k in 1..k_max, shape (k_max, n_queries), plus the sorted
+    neighbour indices and distances (n_queries, k_max). Class codes must be in sorted label
+    order for ties to break as scikit-learn breaks them."""
+    idx, dist = nearest(d, k_max)
+    return vote(idx, dist, fit_codes, n_classes, weights), idx, dist
+
+
 def vote(
     idx: np.ndarray, dist: np.ndarray, fit_codes: np.ndarray, n_classes: int, weights: str
 ) -> np.ndarray:
@@ -84,13 +100,20 @@ def vote(
     return np.take_along_axis(labs, first, axis=1).T
 
 
-def predict_all_k(
-    d: np.ndarray, fit_codes: np.ndarray, n_classes: int, k_max: int, weights: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Predicted codes for every k in 1..k_max, shape (k_max, n_queries), plus the sorted
-    neighbour indices and distances (n_queries, k_max)."""
-    idx, dist = nearest(d, k_max)
-    return vote(idx, dist, fit_codes, n_classes, weights), idx, dist
+def dense_neighbours(get: DistanceLookup, sizes: Mapping[str, int]) -> NeighbourLookup:
+    """Neighbours from dense blocks, each checked for shape and finite values."""
+
+    def lookup(
+        rows: str, cols: str, k: int, row_sel: np.ndarray | None, col_sel: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        d = _check_matrix(get(rows, cols), sizes[rows], sizes[cols], f"{rows} x {cols}")
+        if row_sel is not None or col_sel is not None:
+            rs = np.arange(d.shape[0]) if row_sel is None else row_sel
+            cs = np.arange(d.shape[1]) if col_sel is None else col_sel
+            d = d[np.ix_(rs, cs)]
+        return nearest(d, k)
+
+    return lookup
 
 
 def _check_matrix(d: np.ndarray, rows: int, cols: int, name: str) -> np.ndarray:
@@ -103,45 +126,45 @@ def _check_matrix(d: np.ndarray, rows: int, cols: int, name: str) -> np.ndarray:
 
 
 def _select_on_valid(
-    get: DistanceLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
+    nb: NeighbourLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
 ) -> tuple[list[float], list[float]]:
-    n_tr, n_va = len(codes["train"]), len(codes["valid"])
-    d = _check_matrix(get("valid", "train"), n_va, n_tr, "valid x train")
-    k_max = min(cfg.k_max, n_tr)
-    preds, _, _ = predict_all_k(d, codes["train"], c, k_max, cfg.weights)
+    k_max = min(cfg.k_max, len(codes["train"]))
+    idx, dist = nb("valid", "train", k_max, None, None)
+    preds = vote(idx, dist, codes["train"], c, cfg.weights)
     return list(map(float, range(1, k_max + 1))), _wf1(codes["valid"], preds, c).tolist()
 
 
 def _select_by_cv(
-    get: DistanceLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
+    nb: NeighbourLookup, codes: Mapping[str, np.ndarray], c: int, cfg: KnnConfig
 ) -> tuple[list[float], list[float], int, str | None]:
     y = codes["train"]
-    d = _check_matrix(get("train", "train"), len(y), len(y), "train x train")
     splits, note = cv_folds(y, cfg.cv_folds, cfg.seed)
     k_max = min(cfg.k_max, min(len(tr) for tr, _ in splits))
     scores = np.zeros(k_max)
     for tr, va in splits:
-        preds, _, _ = predict_all_k(d[np.ix_(va, tr)], y[tr], c, k_max, cfg.weights)
+        idx, dist = nb("train", "train", k_max, va, tr)
+        preds = vote(idx, dist, y[tr], c, cfg.weights)
         scores += _wf1(y[va], preds, c)
     # Mean of per-fold scores, as scikit-learn's GridSearchCV ranks candidates.
     return list(map(float, range(1, k_max + 1))), (scores / len(splits)).tolist(), len(splits), note
 
 
-def _fit_block(
-    codes: Mapping[str, np.ndarray], get: DistanceLookup, cfg: KnnConfig, notes: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Test x fit distances and fit codes, fit = train or train then valid."""
-    n_te, n_tr = len(codes["test"]), len(codes["train"])
-    d = _check_matrix(get("test", "train"), n_te, n_tr, "test x train")
+def _fit_neighbours(
+    codes: Mapping[str, np.ndarray], nb: NeighbourLookup, k: int, cfg: KnnConfig, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each test track's k nearest fit tracks (idx, dist) and the fit codes, fit = train or
+    train then valid (valid indices after train's, so ties keep train first, as in a dense
+    train-then-valid block)."""
+    n_tr = len(codes["train"])
+    idx, dist = nb("test", "train", min(k, n_tr), None, None)
     if cfg.refit == "train" or len(codes.get("valid", ())) == 0:
         if cfg.refit != "train":
             notes.append("refit on train only: there is no validation split to add")
-        return d, codes["train"]
-    n_va = len(codes["valid"])
-    d_v = _check_matrix(get("test", "valid"), n_te, n_va, "test x valid")
+        return idx, dist, codes["train"]
+    idx_v, dist_v = nb("test", "valid", min(k, len(codes["valid"])), None, None)
     notes.append("final model fit on train + valid (neighbour indices: train first, then valid)")
-    fit_codes = np.concatenate([codes["train"], codes["valid"]])
-    return np.hstack([d, d_v]), fit_codes
+    idx, dist = merge(idx, dist, idx_v + n_tr, dist_v, k)
+    return idx, dist, np.concatenate([codes["train"], codes["valid"]])
 
 
 def knn_experiment(
@@ -149,25 +172,29 @@ def knn_experiment(
     labels: Mapping[str, Sequence[str]],
     cfg: KnnConfig,
     class_order: Sequence[str] | None = None,
+    neighbours: NeighbourLookup | None = None,
 ) -> ClassifierResult:
-    """Choose k on valid (or by CV on train), refit, score on test with bootstrap CIs."""
+    """Choose k on valid (or by CV on train), refit, score on test with bootstrap CIs.
+    Neighbours come from `get`'s dense blocks unless `neighbours` is given (a streamed
+    top-k); both give the same (idx, dist), so the same votes."""
     if not labels.get("train") or not labels.get("test"):
         raise DataError("KNN needs non-empty 'train' and 'test' parts")
     space, order = label_space(labels, class_order)
     c = len(space)
     codes = {part: encode([str(x) for x in ys], space) for part, ys in labels.items()}
+    nb = neighbours or dense_neighbours(get, {part: len(ys) for part, ys in codes.items()})
     notes: list[str] = []
     why_cv = cv_reason(labels, cfg.select_on, len({*labels["train"]}))
     if why_cv is None:
-        ks, scores = _select_on_valid(get, codes, c, cfg)
+        ks, scores = _select_on_valid(nb, codes, c, cfg)
         method = "valid"
     else:
-        ks, scores, folds, fold_note = _select_by_cv(get, codes, c, cfg)
+        ks, scores, folds, fold_note = _select_by_cv(nb, codes, c, cfg)
         method = f"cv-{folds}"
         notes += [cv_note(why_cv, "k", folds)] + ([fold_note] if fold_note else [])
     k = int(choose_best(ks, scores))
-    d_fit, fit_codes = _fit_block(codes, get, cfg, notes)
-    preds, idx, dist = predict_all_k(d_fit, fit_codes, c, k, cfg.weights)
+    idx, dist, fit_codes = _fit_neighbours(codes, nb, k, cfg, notes)
+    preds = vote(idx, dist, fit_codes, c, cfg.weights)
     y_true = [str(x) for x in labels["test"]]
     y_pred = [space[i] for i in preds[k - 1]]
     ev = evaluate(y_true, y_pred, labels=order, n_boot=cfg.n_boot, seed=cfg.seed)

@@ -82,6 +82,9 @@ class Evaluation:
     f1_weighted_ci: Interval
     per_class: list[ClassScore]
     confusion: list[list[int]]
+    # Classes with test items, over which f1_macro averages; None in runs stored before
+    # that rule (they averaged over every class).
+    macro_classes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class Evaluation:
             "f1_weighted_ci": self.f1_weighted_ci.to_dict(),
             "per_class": [c.to_dict() for c in self.per_class],
             "confusion": [[int(v) for v in row] for row in self.confusion],
+            "macro_classes": self.macro_classes,
         }
 
     @classmethod
@@ -108,6 +112,7 @@ class Evaluation:
             f1_weighted_ci=Interval.from_dict(d["f1_weighted_ci"]),
             per_class=[ClassScore.from_dict(c) for c in d["per_class"]],
             confusion=[[int(v) for v in row] for row in d["confusion"]],
+            macro_classes=None if d.get("macro_classes") is None else int(d["macro_classes"]),
         )
 
 

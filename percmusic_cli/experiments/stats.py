@@ -123,13 +123,19 @@ def evaluate(
     c = len(labs)
     conf = confusion_counts(t, p, c)
     precision, recall, f1, support = class_scores(conf)
+    # A class with no test items has no recall or F1 to report: NaN (shown "n/a", stored
+    # null), and macro F1 averages over the classes the test part holds, not all of them.
+    present = support > 0
+    absent = np.where(present, 1.0, np.nan)
+    precision, recall, f1 = precision * absent, recall * absent, f1 * absent
     boot = bootstrap_confusions(t, p, c, n_boot, seed)
     return Evaluation(
         labels=labs,
         n=len(t),
         accuracy=float(accuracy_from_confusion(conf)),
         f1_weighted=float(f1_weighted_from_confusion(conf)),
-        f1_macro=float(f1.mean()),
+        f1_macro=float(f1[present].mean()) if present.any() else float("nan"),
+        macro_classes=int(present.sum()),
         accuracy_ci=percentile_interval(accuracy_from_confusion(boot), level),
         f1_weighted_ci=percentile_interval(f1_weighted_from_confusion(boot), level),
         per_class=[

@@ -226,5 +226,17 @@ def _tile_executor(engine: PairwiseEngine) -> Iterator[Executor]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             yield pool
         return
-    with one_thread_per_op("cpu") as workers, ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        one_thread_per_op("cpu") as workers,
+        ThreadPoolExecutor(max_workers=workers, initializer=_one_torch_thread) as pool,
+    ):
         yield pool
+
+
+def _one_torch_thread() -> None:
+    """Each pool thread sets its own thread count: MKL in a fresh thread otherwise splits a
+    product over every core (seen: tiles differing in the last bit from a Dask worker's, and
+    so from one machine's core count to another's)."""
+    import torch
+
+    torch.set_num_threads(1)

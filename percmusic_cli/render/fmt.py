@@ -9,10 +9,10 @@ from typing import Any
 MISSING = "—"
 
 
-def score(x: float | None, digits: int = 3) -> str:
-    """A score in [0, 1] as 0.412; None or NaN as a dash."""
+def score(x: float | None, digits: int = 3, na: str = MISSING) -> str:
+    """A score in [0, 1] as 0.412; None or NaN as `na` (a dash unless told)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return MISSING
+        return na
     return f"{x:.{digits}f}"
 
 

@@ -28,7 +28,7 @@ def evaluation_table(result: ClassifierResult, title: str) -> Table:
     table.add_column("value", justify="right")
     wci, aci = ev.f1_weighted_ci, ev.accuracy_ci
     table.add_row(f"test weighted F1 ({level}% CI)", fmt.with_ci(ev.f1_weighted, wci.low, wci.high))
-    table.add_row("test macro F1", fmt.score(ev.f1_macro))
+    table.add_row(f"test {_macro_label(ev)}", fmt.score(ev.f1_macro))
     table.add_row(f"test accuracy ({level}% CI)", fmt.with_ci(ev.accuracy, aci.low, aci.high))
     table.add_row(f"chosen {curve.param}", f"{fmt.param_value(curve.chosen)} ({curve.method})")
     table.add_row(_selection_label(curve.method), fmt.score(result.valid_f1))
@@ -46,17 +46,26 @@ def per_class_table(evaluation: Evaluation, title: str | None = None) -> Table:
     for name in ("precision", "recall", "F1", "support"):
         table.add_column(name, justify="right")
     for c in evaluation.per_class:
-        table.add_row(
-            safe.text(c.label),
-            fmt.score(c.precision),
-            fmt.score(c.recall),
-            fmt.score(c.f1),
-            str(c.support),
-        )
+        # No test items: there is no score to show, which is not a score of 0.
+        cells = (c.precision, c.recall, c.f1) if c.support else (None, None, None)
+        table.add_row(safe.text(c.label), *(fmt.score(x, na=NA) for x in cells), str(c.support))
     table.add_section()
-    table.add_row("macro F1", "", "", fmt.score(evaluation.f1_macro), str(evaluation.n))
+    table.add_row(
+        _macro_label(evaluation), "", "", fmt.score(evaluation.f1_macro), str(evaluation.n)
+    )
     table.add_row("weighted F1", "", "", fmt.score(evaluation.f1_weighted), str(evaluation.n))
     return table
+
+
+NA = "n/a"
+
+
+def _macro_label(evaluation: Evaluation) -> str:
+    """'macro F1 (3 of 10 classes)' when it averages over the classes with test items."""
+    present = evaluation.macro_classes
+    if present is None:
+        return "macro F1"
+    return f"macro F1 ({present} of {len(evaluation.labels)} classes)"
 
 
 # Keys runs_table reads; all but run_id may be missing or None (shown as a dash).
@@ -64,6 +73,7 @@ RUN_KEYS = (
     "run_id",  # str: the stored run's id
     "kind",  # "knn" | "latent" (or any short word)
     "metric",  # metric or loss: "mse" | "msssim" | "nlpd" | a model/control name
+    "split",  # optional: the run's split; a column when rows differ, else in the title
     "param",  # chosen k or C as a number, or a preformatted string ("k=7", "ae-nlpd C=0.1")
     "param_name",  # optional: "k" or "C" for a numeric param (default: k for knn, else C)
     "method",  # optional: selection method, "valid" or "cv-5"
@@ -100,6 +110,14 @@ def runs_table(
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
     table.add_column("run", overflow="fold")  # starts with the kind: knn- or latent-
     table.add_column("metric/loss", no_wrap=True)
+    # Runs of several splits get a split column; runs of one split name it in the title,
+    # which keeps the table within 80 columns.
+    splits = sorted({str(r["split"]) for r in rows if r.get("split")})
+    show_split = len(splits) > 1
+    if show_split:
+        table.add_column("split", overflow="fold")
+    elif splits:
+        table.title = f"{title or 'runs'} (split {splits[0]})"
     table.add_column("k / C", no_wrap=True)
     table.add_column("valid", justify="right", no_wrap=True)
     table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
@@ -114,6 +132,7 @@ def runs_table(
         cells: list[Text | str] = [
             safe.text(r["run_id"]),
             safe.text(r.get("metric") or fmt.MISSING),
+            *([str(r.get("split") or fmt.MISSING)] if show_split else []),
             _param_cell(r),
             fmt.score(r.get("valid_f1")),
             fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),

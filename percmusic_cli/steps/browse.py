@@ -109,3 +109,17 @@ def distance_stats(store: Store, dataset: str) -> dict[str, list[dict[str, Any]]
                 if rows:
                     out[ds.metric] = rows
     return out
+
+
+def all_pair_matrices(store: Store, dataset: str) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Per metric with a stored all x all matrix of the active split: the matrix and the
+    label of each row (the figures' Fig. 1); empty without features, split or matrices."""
+    view = _view(store, dataset)
+    if view is None:
+        return {}
+    labels = [view.labels[i] for i in view.rows["all"]]
+    return {
+        ds.metric: (np.asarray(matrix), labels)
+        for ds, matrix in _current_sets(store, view)
+        if ds.rows_part == ds.cols_part == "all"
+    }

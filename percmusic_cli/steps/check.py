@@ -369,6 +369,9 @@ def _scan_checkpoints_dir(store: Store, model_dirs: set[str], scan: Scan) -> Non
         return
     for entry in sorted(store.checkpoints_dir.iterdir()):
         rel = _rel(store, entry)
+        if entry.name.startswith(CKPT_TMP_PREFIX):  # e.g. a model `rm` was removing
+            scan.leftover("temporary", rel, "checkpoint folder of an interrupted removal")
+            continue
         if rel not in model_dirs:
             scan.problems.append(Finding("orphan_checkpoint", rel, "no models row points to it"))
             continue
@@ -402,6 +405,17 @@ def _scan_sources(store: Store, scan: Scan) -> None:
 
 def _repair(store: Store, scan: Scan) -> list[Finding]:
     done: list[Finding] = []
+    with store.connect() as con:
+        stopped = sc.mark_stopped_trainings(con)
+    for model_id in stopped:
+        done.append(
+            Finding(
+                "interrupted",
+                model_id,
+                "training stopped without finishing; marked interrupted (rerun "
+                "`percmusic train` to resume from its checkpoint)",
+            )
+        )
     for f in scan.leftovers:
         _remove(store.root / f.path)
         done.append(Finding("removed", f.path, f"{f.kind}: {f.detail}"))

@@ -7,6 +7,7 @@ already stored as its transpose, or inside a stored all x all matrix, is read fr
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
@@ -17,8 +18,10 @@ from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry
-from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix, tile_plan
+from percmusic_cli.progress import Labelled, NullReporter, Reporter, kept
+from percmusic_cli.steps import memory, scheduler, tile_tasks
+from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import distances as sd
@@ -103,8 +106,14 @@ class DistanceBlocks:
         }
 
     def _compute(self, rows: str, cols: str) -> np.ndarray:
-        if self._images is None:
-            self._images = self.view.images(self.store)
+        need = memory.dense_bytes([(len(self.view.rows[rows]), len(self.view.rows[cols]))])
+        if need > memory.budget():
+            raise UsageError(
+                f"a dense {rows} x {cols} {self.cfg.metric} matrix needs {memory.human(need)}, "
+                f"past the {memory.human(memory.budget())} memory budget: `knn` streams "
+                "neighbours and `distances stats` samples pairs by themselves; raise "
+                "--memory-budget to hold it anyway"
+            )
         device = resolve_device(self.cfg.device)
         started = time.monotonic()
         key = self.key(rows, cols)
@@ -119,20 +128,67 @@ class DistanceBlocks:
             len(self.view.rows[cols]),
             f"arrays/dist-{self.cfg.metric}-{key}.npy",
         )
+        n_tiles = len(tile_plan(ds.n_rows, ds.n_cols, self.cfg.tile, rows == cols))
+        sink = _KeptTiles(
+            sd.StoreTileSink(self.store, ds.array_path),
+            f"{self.cfg.metric} {rows} x {cols}",
+            n_tiles,
+        )
+        if scheduler.current().is_dask:
+            matrix = self._on_dask(rows, cols, ds.array_path, sink)
+        else:
+            matrix = self._local(rows, cols, device, sink)
+        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
+        return matrix
+
+    def _local(self, rows: str, cols: str, device: str, sink: _KeptTiles) -> np.ndarray:
+        if self._images is None:
+            self._images = self.view.images(self.store)
         engine = PairwiseEngine(self.cfg, device=device)
         images = self._images
         row_images = images[self.view.rows[rows]]
         col_images = None if rows == cols else images[self.view.rows[cols]]
-        matrix = compute_matrix(
+        return compute_matrix(
             engine,
             row_images,
             col_images,
             self.cfg.tile,
-            sd.StoreTileSink(self.store, ds.array_path),
-            self.reporter,
+            sink,
+            Labelled(self.reporter, f"{rows} x {cols}"),
         )
-        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
-        return matrix
+
+    def _on_dask(self, rows: str, cols: str, array_path: str, sink: _KeptTiles) -> np.ndarray:
+        job = tile_tasks.BlockJob(
+            str(self.store.root),
+            features_path(self.store, self.view.feature_hash),
+            self.view.rows[rows],
+            None if rows == cols else self.view.rows[cols],
+            self.cfg,
+            self.cfg.device,  # "auto" is resolved by each worker for its own hardware
+            array_path,
+        )
+        tile_tasks.run_on_dask(job, Labelled(self.reporter, f"{rows} x {cols}"))
+        return tile_tasks.assemble(job, sink.load)
+
+
+class _KeptTiles:
+    """A tile sink that records, for an interrupt's message, how many tiles are saved."""
+
+    def __init__(self, sink: sd.StoreTileSink, block: str, total: int) -> None:
+        self.sink, self.block, self.total, self.done = sink, block, total, 0
+
+    def has(self, key: str) -> bool:
+        found = self.sink.has(key)
+        self.done += found
+        return found
+
+    def load(self, key: str) -> np.ndarray:
+        return self.sink.load(key)
+
+    def save(self, key: str, tile: np.ndarray) -> None:
+        self.sink.save(key, tile)
+        self.done += 1
+        kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
 
 
 def compute_distances(
@@ -165,14 +221,40 @@ def distance_stats(
 ) -> list[dict[str, Any]]:
     """Fig. 1 statistics from the all x all matrix of each metric (computed if missing)."""
     from percmusic_cli.experiments.distributions import summarise
+    from percmusic_cli.experiments.separation import pooled_stats
     from percmusic_cli.experiments.stats import distance_groups
 
+    reporter = reporter or NullReporter()
+    view, sample = sampled_view(view)
+    if sample:
+        reporter.log(
+            f"Fig. 1 from the pairs among {sample['sample_tracks']} of {sample['sample_of']} "
+            f"tracks (seed {sample['sample_seed']}): all pairs would pass the memory budget"
+        )
     out: list[dict[str, Any]] = []
     for metric in metrics:
         blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
         matrix = blocks.get("all", "all")
         labels = [view.labels[i] for i in view.rows["all"]]
-        stats = summarise(distance_groups(matrix, labels))
+        stats = [{**s, **sample} for s in summarise(distance_groups(matrix, labels))]
+        stats += [{**s, **sample} for s in pooled_stats(matrix, labels)]
         sd.save_stats(store, blocks.key("all", "all"), metric, stats)
         out += [{"metric": metric, **s} for s in stats]
     return out
+
+
+SAMPLE_SEED = 0
+
+
+def sampled_view(view: SplitView) -> tuple[SplitView, dict[str, int]]:
+    """The view itself while its all x all matrix fits the memory budget; else the view cut
+    to a seeded sample of tracks whose matrix fits, and the sample's size (recorded with
+    the statistics)."""
+    n = len(view.rows["all"])
+    fits = math.isqrt(memory.budget() // 8)
+    if n <= fits:
+        return view, {}
+    rng = np.random.default_rng(SAMPLE_SEED)
+    keep = np.sort(rng.choice(view.rows["all"], size=max(fits, 2), replace=False))
+    cut = dataclasses.replace(view, rows={**view.rows, "all": keep})
+    return cut, {"sample_tracks": len(keep), "sample_of": n, "sample_seed": SAMPLE_SEED}

@@ -21,7 +21,7 @@ from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, DecodeError
 from percmusic_cli.hashing import param_hash
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.steps import sources
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
@@ -174,6 +174,8 @@ def _compute_parts(
                             store.root, run.rel, part, {"images": images, "padded": padded}
                         )
                 task.advance(len(chunk))
+                done = min(len(run.rows), (n + 1) * CHUNK)
+                kept(f"features of {done} of {len(run.rows)} tracks kept")
     finally:
         task.close()
     return bad
@@ -262,6 +264,15 @@ def _summary(
         failed,
         changed,
     )
+
+
+def features_path(store: Store, feature_hash: str) -> str:
+    """The feature array's path relative to the store root (for tasks that memory-map it)."""
+    with store.connect(read_only=True) as con:
+        fs = t.feature_set(con, feature_hash)
+    if fs is None:
+        raise DataError(f"no feature set {feature_hash} in the store: run `percmusic features`")
+    return fs.array_path
 
 
 def load_features(store: Store, feature_hash: str) -> tuple[t.FeatureSet, np.ndarray]:

@@ -20,7 +20,7 @@ from percmusic_cli.datasets.archive import Limits, safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
 from percmusic_cli.errors import DataError, DecodeError, UsageError
 from percmusic_cli.hashing import file_digest
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 
@@ -212,6 +212,7 @@ def _run(
     spectrogram: SpectrogramConfig,
 ) -> None:
     task = reporter.task(f"ingest {name}", total=len(todo), unit="files")
+    done = 0
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             results = pool.map(lambda f: _examine(name, kind, f, spectrogram.sample_rate), todo)
@@ -219,6 +220,8 @@ def _run(
                 with store.connect() as con:
                     t.write_tracks(con, chunk)
                 task.advance(len(chunk))
+                done += len(chunk)
+                kept(f"{done} of {len(todo)} files ingested and kept")
     finally:
         task.close()
 

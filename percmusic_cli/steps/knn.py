@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
-from percmusic_cli.experiments.knn import TIE_RULE, knn_experiment
+from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
+from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import runs
+from percmusic_cli.steps import memory, runs
 from percmusic_cli.steps.distances import DistanceBlocks
+from percmusic_cli.steps.neighbours import StreamedNeighbours
 from percmusic_cli.steps.views import PARTS, SplitView
 from percmusic_cli.store import Store
 
@@ -44,7 +47,12 @@ def run_knn(
             continue
         started = time.monotonic()
         blocks = DistanceBlocks(store, view, dcfg, reporter)
-        result = knn_experiment(blocks.get, runs.part_labels(view), cfg, class_order=view.classes)
+        labels = runs.part_labels(view)
+        neighbours, note = choose_path(store, view, cfg, dcfg, labels, reporter)
+        result = knn_experiment(
+            blocks.get, labels, cfg, class_order=view.classes, neighbours=neighbours
+        )
+        result.notes.append(note)
         fit = ["train", "valid"] if cfg.refit == "train+valid" else ["train"]
         config = {
             "knn": plain(cfg),
@@ -66,7 +74,32 @@ def run_knn(
         )
         rows.append(runs.summary_row(run_id, "knn", metric, result.to_dict(), False))
         reporter.log(
-            f"knn {metric}: k={int(result.curve.chosen)} "
+            f"knn {metric} ({note}): k={int(result.curve.chosen)} "
             f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
         )
     return rows
+
+
+def choose_path(
+    store: Store,
+    view: SplitView,
+    cfg: KnnConfig,
+    dcfg: DistanceConfig,
+    labels: Mapping[str, Sequence[str]],
+    reporter: Reporter,
+) -> tuple[NeighbourLookup | None, str]:
+    """Dense blocks (None: from `DistanceBlocks.get`) while they fit the memory budget,
+    else a streamed top-k; and a note saying which path ran and why."""
+    n = {p: len(view.rows[p]) for p in PARTS}
+    cv = cv_reason(labels, cfg.select_on, len(set(labels["train"]))) is not None
+    shapes = [(n["train"], n["train"]) if cv else (n["valid"], n["train"]), (n["test"], n["train"])]
+    if cfg.refit == "train+valid":
+        shapes.append((n["test"], n["valid"]))
+    need, limit = memory.dense_bytes(shapes), memory.budget()
+    if need <= limit:
+        return None, f"dense distance blocks, {memory.human(need)} within the budget"
+    note = (
+        f"streamed top-{cfg.k_max} neighbours: dense blocks would need {memory.human(need)}, "
+        f"past the {memory.human(limit)} memory budget"
+    )
+    return StreamedNeighbours(store, view, dcfg, reporter, k_max=cfg.k_max), note

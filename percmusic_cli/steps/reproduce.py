@@ -25,9 +25,35 @@ from percmusic_cli.steps.classify import (
     untrained_encoder,
 )
 from percmusic_cli.steps.knn import run_knn
-from percmusic_cli.steps.train import train_model
+from percmusic_cli.steps.train import train_models
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
+
+
+def ensure_inputs(
+    store: Store, dataset: str, device: str = "auto", reporter: Reporter | None = None
+) -> None:
+    """The README's earlier steps, when missing: an auto split, features with the
+    default parameters; each one said on the reporter."""
+    from percmusic_cli.steps.features import compute_features
+    from percmusic_cli.steps.split import make_split
+    from percmusic_cli.store import tables as t
+
+    reporter = reporter or NullReporter()
+    with store.connect(read_only=True) as con:
+        has_split = t.active_split(con, dataset) is not None
+        has_features = t.latest_feature_hash(con, dataset) is not None
+    if not has_split:
+        reporter.log(f"reproduce: {dataset!r} has no split; running `percmusic filter` (auto)")
+        summary = make_split(store, dataset, "auto")
+        for line in summary.notes:
+            reporter.log(f"note: {line}")
+    if not has_features:
+        reporter.log(
+            f"reproduce: {dataset!r} has no features; running `percmusic features` "
+            "with the default parameters"
+        )
+        compute_features(store, dataset, device=device, reporter=reporter)
 
 
 def reproduce(
@@ -47,11 +73,13 @@ def reproduce(
     )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
-    for metric, knn_row in zip(metrics, knn_rows, strict=True):
-        label = registry.get(metric).label
-        cfg = dataclasses.replace(train_base, loss=metric)
-        reporter.log(f"reproduce: autoencoder with the {label} loss")
-        model = train_model(store, cfg, model_cfg, view, reporter)
+    labels = {m: registry.get(m).label for m in metrics}
+    cfgs = [dataclasses.replace(train_base, loss=m) for m in metrics]
+    # One call for every loss: with a Dask scheduler each training is its own task.
+    reporter.log("reproduce: autoencoders with the " + ", ".join(labels.values()) + " losses")
+    models = train_models(store, cfgs, model_cfg, view, reporter)
+    for metric, knn_row, model in zip(metrics, knn_rows, models, strict=True):
+        label = labels[metric]
         enc = load_encoder(store, model["model_id"], resolve_device(device))
         latent = classify_with(store, view, enc, ccfg, reporter)
         rows.append(

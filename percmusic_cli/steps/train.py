@@ -7,6 +7,7 @@ from its last checkpoint."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.baseline import final_loss, learning
-from percmusic_cli.experiments.train import Diverged, check_inputs, train
+from percmusic_cli.experiments.train import Diverged, TrainResult, check_inputs, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
+from percmusic_cli.models import cache as model_cache
 from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.steps import scheduler
+from percmusic_cli.steps.features import features_path, load_features
+from percmusic_cli.steps.train_tasks import TrainTask, train_on_dask
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import models as sm
@@ -26,8 +31,12 @@ from percmusic_cli.store import models as sm
 _RUNTIME_FIELDS = ("device", "amp", "checkpoint_every")
 
 
+def _weight_fields(cfg: TrainConfig) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _RUNTIME_FIELDS}
+
+
 def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None) -> str:
-    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _RUNTIME_FIELDS}
+    fields = _weight_fields(cfg)
     return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash)[:8]}"
 
 
@@ -38,31 +47,112 @@ def train_model(
     view: SplitView | None = None,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    reporter = reporter or NullReporter()
-    registry.get(cfg.loss)  # a broken plugin loss fails here, before any row is written
-    if cfg.data == "spectrograms" and view is None:
+    return train_models(store, [cfg], model_cfg, view, reporter)[0]
+
+
+def _check_all(
+    store: Store, cfgs: list[TrainConfig], model_cfg: ModelConfig, view: SplitView | None
+) -> None:
+    """Every config, before any model row is written: no phantom "training" rows."""
+    if any(c.data == "spectrograms" for c in cfgs) and view is None:
         raise UsageError("--data spectrograms needs an ingested, filtered dataset with features")
-    feature_hash = view.feature_hash if cfg.data == "spectrograms" and view else None
-    mid = model_id(cfg, model_cfg, feature_hash)
-    run_dir = store.checkpoints_dir / mid
-    found = find_model(store, mid)
-    if found and found["status"] == "done":
-        return {**found, "reused": True, **learning(found["final_loss"], found["baseline_loss"])}
     images = None
-    if cfg.data == "spectrograms" and view is not None:
+    if view is not None and any(c.data == "spectrograms" for c in cfgs):
         images = view.images(store)[view.rows["train"]]
-    # Everything is checked before the model row exists: no phantom "training" rows.
-    check_inputs(cfg, model_cfg, images)
-    device = resolve_device(cfg.device)
-    rel_dir = str(Path("checkpoints") / mid)
-    with store.connect() as con:
-        sm.upsert_model(
-            con, mid, cfg, model_cfg, rel_dir, 0, "training", device, None, feature_hash
-        )
+    for cfg in cfgs:
+        registry.get(cfg.loss)  # a broken plugin loss fails here
+        check_inputs(cfg, model_cfg, images if cfg.data == "spectrograms" else None)
+
+
+def train_models(
+    store: Store,
+    cfgs: list[TrainConfig],
+    model_cfg: ModelConfig,
+    view: SplitView | None = None,
+    reporter: Reporter | None = None,
+) -> list[dict[str, Any]]:
+    """Train (or resume, or reuse) one autoencoder per config; models-table rows in order.
+    Noise models come from the user-level model cache when it holds them. With a Dask
+    scheduler the runs still to do go to the cluster as independent tasks."""
+    reporter = reporter or NullReporter()
+    _check_all(store, cfgs, model_cfg, view)
+    out: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, str, TrainTask]] = []
+    on_dask = scheduler.current().is_dask
+    for i, cfg in enumerate(cfgs):
+        feature_hash = view.feature_hash if cfg.data == "spectrograms" and view else None
+        mid = model_id(cfg, model_cfg, feature_hash)
+        found = find_model(store, mid)
+        if found and found["status"] == "done":
+            out[i] = {
+                **found,
+                "reused": True,
+                **learning(found["final_loss"], found["baseline_loss"]),
+            }
+            continue
+        if cfg.data == "noise":
+            cached = model_cache.fetch(mid, _weight_fields(cfg), dataclasses.asdict(model_cfg))
+            if cached is not None:
+                out[i] = _from_cache(store, cached, mid, cfg, model_cfg, _rel_dir(mid), reporter)
+                continue
+        # On a cluster the worker picks the device; record what was asked until it reports.
+        device = cfg.device if on_dask else resolve_device(cfg.device)
+        with store.connect() as con:
+            sm.upsert_model(
+                con, mid, cfg, model_cfg, _rel_dir(mid), 0, "training", device, None, feature_hash
+            )
+        todo.append((i, mid, _task(store, cfg, model_cfg, mid, view, feature_hash)))
+    if on_dask and todo:
+        results = train_on_dask([t for _, _, t in todo], reporter)
+    else:
+        results = [_train_here(store, t, reporter) for _, _, t in todo]
+    for (i, mid, t), result in zip(todo, results, strict=True):
+        out[i] = _record(store, mid, t, result, model_cfg, reporter)
+    return [out[i] for i in range(len(cfgs))]
+
+
+def _rel_dir(mid: str) -> str:
+    return str(Path("checkpoints") / mid)
+
+
+def _task(
+    store: Store,
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    mid: str,
+    view: SplitView | None,
+    feature_hash: str | None,
+) -> TrainTask:
+    spectro = cfg.data == "spectrograms" and view is not None and feature_hash is not None
+    return TrainTask(
+        cfg,
+        model_cfg,
+        str(store.checkpoints_dir / mid),
+        str(store.root),
+        feature_hash if spectro else None,
+        features_path(store, feature_hash) if spectro and feature_hash else None,
+        view.rows["train"] if spectro and view is not None else None,
+    )
+
+
+def _train_here(store: Store, t: TrainTask, reporter: Reporter) -> TrainResult:
+    images = None
+    if t.feature_hash is not None and t.rows is not None:
+        images = load_features(store, t.feature_hash)[1][t.rows]
     try:
-        result = train(cfg, model_cfg, run_dir, reporter, spectrograms=images)
+        return train(t.cfg, t.model_cfg, Path(t.run_dir), reporter, spectrograms=images)
     except Diverged as exc:
-        raise Diverged(f"model {mid}: {exc}") from None
+        raise Diverged(f"model {Path(t.run_dir).name}: {exc}") from None
+
+
+def _record(
+    store: Store,
+    mid: str,
+    t: TrainTask,
+    result: TrainResult,
+    model_cfg: ModelConfig,
+    reporter: Reporter,
+) -> dict[str, Any]:
     final = final_loss(result.loss_history)
     with store.connect() as con:
         sm.save_history(con, mid, result.loss_history)
@@ -70,23 +160,73 @@ def train_model(
         sm.upsert_model(
             con,
             mid,
-            cfg,
+            t.cfg,
             model_cfg,
-            rel_dir,
+            _rel_dir(mid),
             result.steps,
             "done",
-            device,
+            result.device,
             round(result.wall_s, 3),
-            feature_hash,
+            t.feature_hash,
         )
         row = sm.get_model(con, mid)
     assert row is not None
+    if t.cfg.data == "noise" and result.checkpoint is not None:
+        _publish(mid, result.checkpoint, t.cfg, model_cfg, reporter)
     return {
         **row,
         "reused": False,
         "resumed_from": result.resumed_from,
         **learning(final, result.baseline_loss),
     }
+
+
+def _from_cache(
+    store: Store,
+    cached: Path,
+    mid: str,
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    rel_dir: str,
+    reporter: Reporter,
+) -> dict[str, Any]:
+    """Copy a verified cached model into the store and record it as done, untrained here."""
+    copy = model_cache.restore(cached, store.root / rel_dir)
+    meta = json.loads((copy / "meta.json").read_text())
+    history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
+    with store.connect() as con:
+        sm.save_history(con, mid, history)
+        sm.upsert_model(
+            con,
+            mid,
+            cfg,
+            model_cfg,
+            rel_dir,
+            int(meta.get("step", cfg.steps)),
+            "done",
+            str(meta.get("device", "")) or None,
+            meta.get("wall_s_total"),
+            None,
+        )
+        row = sm.get_model(con, mid)
+    assert row is not None
+    reporter.log(f"{mid}: reused from the model cache ({cached.parent}); not retrained")
+    return {**row, "reused": True, "from_cache": str(cached.parent)}
+
+
+def _publish(
+    mid: str, checkpoint: Path, cfg: TrainConfig, model_cfg: ModelConfig, reporter: Reporter
+) -> None:
+    """Offer a finished noise model to other stores; a cache that cannot be written (full
+    disk, read-only home) costs only the reuse, never the training."""
+    try:
+        entry = model_cache.publish(
+            mid, checkpoint, _weight_fields(cfg), dataclasses.asdict(model_cfg)
+        )
+    except OSError as exc:
+        reporter.log(f"warning: {mid} not kept in the model cache: {exc}")
+        return
+    reporter.log(f"{mid}: kept in the model cache ({entry}) for other stores")
 
 
 def find_model(store: Store, ref: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,3 +62,33 @@ def split_view(store: Store, dataset: str, feature_hash: str | None = None) -> S
     if len(view.rows["train"]) == 0 or len(view.rows["test"]) == 0:
         raise DataError(f"split {name!r} of {dataset!r} has an empty train or test part")
     return view
+
+
+MIN_TEST_PER_LABEL = 5  # below this a per-label score, and the CI, rest on a handful
+
+
+def check_usable(view: SplitView, allow_degenerate: bool = False) -> list[str]:
+    """Refuse (DataError) a split whose test part has a label without training tracks,
+    naming labels and counts; return a warning when a test label has fewer than
+    MIN_TEST_PER_LABEL tracks. `allow_degenerate` turns the refusal into a warning too."""
+    train = Counter(view.part_labels("train"))
+    test = Counter(view.part_labels("test"))
+    warnings = []
+    orphans = [f"{lab} (test {n}, train 0)" for lab, n in sorted(test.items()) if not train[lab]]
+    if orphans:
+        message = (
+            f"split {view.split!r} of {view.dataset!r}: {len(orphans)} test labels have no "
+            f"training tracks: {', '.join(orphans)}; make another split (`percmusic filter "
+            "--split random`) or pass --allow-degenerate"
+        )
+        if not allow_degenerate:
+            raise DataError(message)
+        warnings.append("warning: " + message.split("; make")[0])
+    thin = [f"{lab} {n}" for lab, n in sorted(test.items()) if n < MIN_TEST_PER_LABEL]
+    if thin:
+        warnings.append(
+            f"warning: the test part has fewer than {MIN_TEST_PER_LABEL} tracks for "
+            f"{len(thin)} of {len(test)} labels ({', '.join(thin[:6])}"
+            f"{' ...' if len(thin) > 6 else ''}): scores and CIs rest on few tracks"
+        )
+    return warnings

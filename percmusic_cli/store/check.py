@@ -83,6 +83,16 @@ def forget_array(con: t.Con, path: str) -> list[DerivedRow]:
     return gone
 
 
+def mark_stopped_trainings(con: t.Con) -> list[str]:
+    """Models still 'training' when no writer runs (the caller holds the writer lock): their
+    process was stopped. Mark them 'interrupted'; `train` resumes them from the checkpoint."""
+    rows = con.execute(
+        "UPDATE models SET status = 'interrupted', updated_at = now() "
+        "WHERE status = 'training' RETURNING model_id"
+    ).fetchall()
+    return sorted(str(r[0]) for r in rows)
+
+
 def mark_model_broken(con: t.Con, model_id: str) -> None:
     """A model whose checkpoint was refused: `train` starts it again instead of reusing it."""
     con.execute(

@@ -47,6 +47,7 @@ def save_run(
         ),
         ("accuracy", ev["accuracy"], ev["accuracy_ci"]["low"], ev["accuracy_ci"]["high"]),
         ("f1_macro", ev["f1_macro"], None, None),
+        ("macro_classes", ev.get("macro_classes"), None, None),
         ("valid_f1", result.get("valid_f1"), None, None),
         (result["curve"]["param"], result["curve"]["chosen"], None, None),
     ] + [(f"f1:{c['label']}", c["f1"], None, None) for c in ev["per_class"]]
@@ -105,6 +106,16 @@ def save_run(
         con.execute("COMMIT")
 
 
+RUN_KINDS = ("knn", "latent")
+
+
+def distinct_values(con: t.Con, column: str) -> list[str]:
+    """Stored values of a runs column ("name", "split", "dataset") for filter validation."""
+    assert column in ("name", "split", "dataset"), column
+    rows = con.execute(f"SELECT DISTINCT {column} FROM runs ORDER BY 1").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def find_by_input(con: t.Con, input_key: str) -> str | None:
     row = con.execute(
         "SELECT run_id FROM runs WHERE input_key = ? ORDER BY created_at DESC LIMIT 1", [input_key]
@@ -113,11 +124,16 @@ def find_by_input(con: t.Con, input_key: str) -> str | None:
 
 
 def list_runs(
-    con: t.Con, kind: str | None = None, name: str | None = None, dataset: str | None = None
+    con: t.Con,
+    kind: str | None = None,
+    name: str | None = None,
+    dataset: str | None = None,
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per run with its headline numbers, newest last."""
     where, params = [], []
-    for col, value in (("r.kind", kind), ("r.name", name), ("r.dataset", dataset)):
+    filters = (("r.kind", kind), ("r.name", name), ("r.dataset", dataset), ("r.split", split))
+    for col, value in filters:
         if value:
             where.append(f"{col} = ?")
             params.append(value)
@@ -132,6 +148,7 @@ def list_runs(
         "max(m.high) FILTER (WHERE m.name = 'f1_weighted') AS test_f1_high, "
         "max(m.value) FILTER (WHERE m.name = 'accuracy') AS accuracy, "
         "max(m.value) FILTER (WHERE m.name = 'f1_macro') AS f1_macro, "
+        "max(m.value) FILTER (WHERE m.name = 'macro_classes') AS macro_classes, "
         "json_extract_string(r.result, '$.curve.method') AS selection, r.seed, "
         # Did the encoder's model learn: final training loss / its trivial baseline.
         + (
@@ -150,21 +167,19 @@ def list_runs(
 
 
 def get_run(con: t.Con, run_id: str) -> dict[str, Any] | None:
+    """The run with this id, or else the latest run whose id starts with it; then
+    `other_matches` lists the other runs the prefix matched, newest first."""
     rows = t.query(
         con,
         "SELECT * EXCLUDE (created_at), created_at::VARCHAR AS created_at "
-        "FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id",
-        [run_id, run_id + "%"],
+        "FROM runs WHERE starts_with(run_id, ?) ORDER BY created_at DESC, run_id",
+        [run_id],
     )
     if not rows:
         return None
     exact = [r for r in rows if r["run_id"] == run_id]
-    if not exact and len(rows) > 1:
-        from percmusic_cli.errors import UsageError
-
-        names = ", ".join(r["run_id"] for r in rows[:8])
-        raise UsageError(f"{run_id!r} matches {len(rows)} runs ({names}): give more of the id")
     run = (exact or rows)[0]
+    run["other_matches"] = [] if exact else [r["run_id"] for r in rows[1:]]
     for key in ("config", "versions", "result"):
         run[key] = json.loads(run[key]) if run[key] else None
     run["predictions"] = t.query(

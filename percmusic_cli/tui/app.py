@@ -6,6 +6,8 @@ app never holds a database connection and never waits long on a writer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -17,6 +19,8 @@ from percmusic_cli.tui.screens.overview import OverviewScreen
 from percmusic_cli.tui.screens.results import ResultsScreen
 from percmusic_cli.tui.screens.tracks import TracksScreen
 from percmusic_cli.tui.screens.training import TrainingScreen
+
+SCREENS = Binding.Group("Screens", compact=True)
 
 # How long a read waits for a writer's connection before the screen says "locked".
 BUSY_TIMEOUT_S = 2.0
@@ -35,28 +39,45 @@ class Dashboard(App[None]):
         "claims": ClaimsScreen,
     }
     BINDINGS = [  # noqa: RUF012
-        Binding("1", "switch_mode('overview')", "Overview"),
-        Binding("2", "switch_mode('results')", "Results"),
-        Binding("3", "switch_mode('distances')", "Distances"),
-        Binding("4", "switch_mode('training')", "Training"),
-        Binding("5", "switch_mode('tracks')", "Tracks"),
-        Binding("6", "switch_mode('claims')", "Claims"),
+        # One compact footer entry for the six screens ("1 2 3 4 5 6 Screens").
+        Binding("1", "switch_mode('overview')", "Overview", group=SCREENS),
+        Binding("2", "switch_mode('results')", "Results", group=SCREENS),
+        Binding("3", "switch_mode('distances')", "Distances", group=SCREENS),
+        Binding("4", "switch_mode('training')", "Training", group=SCREENS),
+        Binding("5", "switch_mode('tracks')", "Tracks", group=SCREENS),
+        Binding("6", "switch_mode('claims')", "Claims", group=SCREENS),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+s", "screenshot", "Screenshot", show=False),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, figures_dir: Path | None = None) -> None:
         super().__init__()
         self.store = store
         self.sub_title = safe.shown(store.root)
+        self.figures_dir = figures_dir or store.root / "figures"
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """An SVG of the screen in the store's figures/ folder (or `dashboard --out`), not
+        ~/Downloads, which may not exist; the notification says where it went."""
+        folder = Path(path) if path else self.figures_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"screenshot saved to {saved}", timeout=8)
 
     def on_mount(self) -> None:
         self.switch_mode("overview")
 
 
-def build_app(store: Store, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Dashboard:
+def build_app(
+    store: Store, busy_timeout_s: float = BUSY_TIMEOUT_S, figures_dir: Path | None = None
+) -> Dashboard:
     """The dashboard over `store`, with reads that give up on a locked store quickly."""
-    return Dashboard(Store(store.root, busy_timeout_s=busy_timeout_s))
+    return Dashboard(Store(store.root, busy_timeout_s=busy_timeout_s), figures_dir)
 
 
-def run_dashboard(store: Store) -> None:
-    build_app(store).run()
+def run_dashboard(store: Store, figures_dir: Path | None = None) -> None:
+    build_app(store, figures_dir=figures_dir).run()

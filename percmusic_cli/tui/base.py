@@ -52,7 +52,9 @@ def read(store: Store, fetch: Callable[[], Message]) -> Message:
 class DataScreen(Screen[None]):
     """Header, a body the subclass composes, a notice for failures, and the footer."""
 
-    BINDINGS = [Binding("r", "reload", "Reload")]  # noqa: RUF012
+    # q first: the footer lists the screen's keys before the app's, and cuts what does
+    # not fit at 80 columns; Quit must never be the part that is cut.
+    BINDINGS = [Binding("q", "app.quit", "Quit"), Binding("r", "reload", "Reload")]  # noqa: RUF012
     DEFAULT_CSS = """
     DataScreen #notice { display: none; margin: 1 2; padding: 1 2; border: round $warning;
                          height: auto; }
@@ -74,7 +76,7 @@ class DataScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield Static(id="notice")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it
 
     def compose_body(self) -> ComposeResult:
         yield from ()

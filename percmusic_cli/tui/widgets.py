@@ -87,12 +87,14 @@ def f1_bars(scores: Sequence[ClassScore], width: int) -> Text:
     bar_w = max(5, width - label_w - 14)
     text = Text(no_wrap=True, overflow="crop")
     for c in scores:
-        f1 = 0.0 if np.isnan(c.f1) else c.f1
+        f1 = 0.0 if np.isnan(c.f1) or not c.support else c.f1
         eighths = round(f1 * bar_w * 8)
         bar = "█" * (eighths // 8) + (" ▏▎▍▌▋▊▉"[eighths % 8] if eighths % 8 else "")
         text.append(f"{c.label[:label_w]:<{label_w}} ", style="bold")
         text.append(f"{bar:<{bar_w}}", style="green" if f1 >= 0.5 else "yellow")
-        text.append(f" {fmt.score(c.f1)} n={c.support}\n")
+        # No test items: no score (n/a), which is not a score of 0.
+        shown = fmt.score(c.f1 if c.support else None, na="n/a")
+        text.append(f" {shown} n={c.support}\n")
     text.rstrip()
     return text
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from clitools import Cli
 from trees import TinyTree
 
+from percmusic_cli.cli.app import app
+
 
 def test_ingest_records_bad_files_and_exits_zero(cli: Cli, gtzan_tree: TinyTree) -> None:
     summary = cli.json("ingest", str(gtzan_tree.root))
@@ -163,7 +165,108 @@ def test_ingest_reads_a_tarball_safely(cli: Cli, gtzan_tree: TinyTree, tmp_path:
     assert not (cli.store / "sources" / "escape.wav").exists()
 
 
-def test_results_show_refuses_an_ambiguous_prefix(study: Cli) -> None:
-    result = study("results", "show", "knn-")
-    assert result.exit_code == 1
-    assert "matches 2 runs" in result.stderr
+def test_results_show_prefix_picks_the_latest_and_lists_the_others(study: Cli) -> None:
+    runs = study.json("results", "--kind", "knn")
+    latest = max(runs, key=lambda r: (r["created_at"], r["run_id"]))
+    result = study("results", "show", "knn-", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["run_id"] == latest["run_id"]
+    said = "".join(result.stderr.split())  # messages wrap at the terminal width
+    assert "matches2runs;showingthelatest" in said
+    assert all(r["run_id"] in said for r in runs)
+
+
+def test_results_rejects_unknown_filter_values(study: Cli) -> None:
+    for args, valid in (
+        (("--kind", "KNN"), "knn, latent"),
+        (("--metric", "foo"), "mse, msssim, nlpd"),
+        (("--split", "nope"), "choose one of"),
+    ):
+        result = study("results", *args)
+        assert result.exit_code == 1, args
+        assert valid in result.stderr and "no runs stored" not in result.stderr
+
+
+def test_results_filters_by_split(study: Cli) -> None:
+    rows = study.json("results")
+    split = rows[0]["split"]
+    assert study.json("results", "--split", split) == [r for r in rows if r["split"] == split]
+
+
+def test_auto_split_says_why_it_is_not_fault_filtered(cli: Cli, gtzan_tree: TinyTree) -> None:
+    cli.json("ingest", str(gtzan_tree.root))
+    split = cli.json("filter")
+    assert split["method"] == "random"  # one track per genre and part: too thin
+    assert "not the fault-filtered one" in split["notes"][0]
+    assert "blues: train 1, valid 1, test 1" in split["notes"][0]
+
+
+def _split_without_blues_training(tree: TinyTree, path: Path) -> Path:
+    from percmusic_cli.datasets.gtzan import fault_filtered_split
+
+    reference = fault_filtered_split()
+    lines = [f"{t} {'test' if tree.labels[t] == 'blues' else reference[t]}" for t in tree.good]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_degenerate_split_is_refused_then_allowed(
+    cli: Cli, gtzan_tree: TinyTree, tmp_path: Path
+) -> None:
+    cli.json("ingest", str(gtzan_tree.root))
+    split_file = _split_without_blues_training(gtzan_tree, tmp_path / "split.txt")
+    cli.json("filter", "--split", "file", "--file", str(split_file))
+    # reproduce computes the missing features first (default parameters), then refuses
+    # before training anything.
+    result = cli.runner.invoke(
+        app, ["--store", str(cli.store), "reproduce", "--quick", "--device", "cpu"]
+    )
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())  # messages wrap at the terminal width
+    assert "no features; running `percmusic features` with the default parameters" in said
+    assert "1 test labels have no training tracks: blues (test 3, train 0)" in said
+    assert cli.json("status")["datasets"][0]["feature_sets"]
+    for command in (("knn", "--metric", "mse"), ("classify", "--device", "cpu")):
+        refused = cli(*command)
+        assert refused.exit_code == 2 and "blues (test 3, train 0)" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    allowed = cli.runner.invoke(
+        app,
+        [
+            "--store",
+            str(cli.store),
+            "knn",
+            "--metric",
+            "mse",
+            "--n-boot",
+            "10",
+            "--allow-degenerate",
+        ],
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "fewer than 5 tracks for 10 of 10 labels" in " ".join(allowed.stderr.split())
+    (run,) = cli.json("results")
+    detail = cli.json("results", "show", run["run_id"])
+    per_class = {c["label"]: c for c in detail["result"]["evaluation"]["per_class"]}
+    assert per_class["rock"]["f1"] is not None
+    shown = cli("results", "show", run["run_id"]).stdout
+    assert "macro F1 (10 of 10 classes)" in shown
+    rows = list(csv.reader(io.StringIO(cli("results", "show", run["run_id"], "--csv").stdout)))
+    assert rows[0] == ["label", "precision", "recall", "f1", "support"]
+    assert rows[-1][0] == "macro F1 (10 of 10 classes)" and len(rows) == 12
+
+
+def test_reproduce_makes_a_missing_split(cli: Cli, gtzan_tree: TinyTree) -> None:
+    from percmusic_cli import api
+    from percmusic_cli.progress import NullReporter
+    from percmusic_cli.steps.reproduce import ensure_inputs
+
+    cli.json("ingest", str(gtzan_tree.root))
+    reporter = NullReporter()
+    store = api.open_store(cli.store)
+    with store.writer(0, "test"):
+        ensure_inputs(store, "gtzan", "cpu", reporter)
+    status = cli.json("status")["datasets"][0]
+    assert status["split"].startswith("random-") and status["feature_sets"]
+    assert "has no split; running `percmusic filter` (auto)" in reporter.messages[0]
+    assert any("auto: a stratified random split" in m for m in reporter.messages)

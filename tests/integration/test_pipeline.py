@@ -39,7 +39,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> TinyTree:
 def store(tmp_path_factory: pytest.TempPathFactory, tree: TinyTree) -> Store:
     s = api.open_store(tmp_path_factory.mktemp("store"))
     api.ingest(s, tree.root)
-    api.split(s)
+    api.split(s, method="fault-filtered")  # too thin for auto to pick it
     api.features(s, n_frames=128, device="cpu")
     return s
 

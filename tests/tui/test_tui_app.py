@@ -247,3 +247,33 @@ async def test_locked_store_says_so_and_retries(
         await pilot.pause()
         assert not app.screen.has_class("failed")
         assert isinstance(app.screen, OverviewScreen) and app.screen.status["exists"]
+
+
+def test_results_filter_fields_are_validated_like_the_cli() -> None:
+    from percmusic_cli.tui.screens.results import matches, parse_filter
+
+    runs = [
+        {"run_id": "knn-mse-1", "kind": "knn", "metric": "mse", "split": "fault-filtered"},
+        {"run_id": "latent-raw-1", "kind": "latent", "metric": "raw", "split": "random-s0"},
+    ]
+    assert parse_filter("kind:KNN", runs)[1] == "unknown kind 'KNN': choose one of knn, latent"
+    assert parse_filter("metric:foo", runs)[1] == (
+        "unknown metric 'foo': choose one of mse, msssim, nlpd, raw"
+    )
+    assert "fault-filtered, random-s0" in str(parse_filter("split:x", runs)[1])
+    words, error = parse_filter("split:random-s0 RAW", runs)
+    assert error is None
+    assert [r for r in runs if matches(r, words)] == [runs[1]]
+
+
+def test_f1_bars_show_na_for_a_class_without_test_items() -> None:
+    from percmusic_cli.experiments.report import ClassScore
+    from percmusic_cli.tui.widgets import f1_bars
+
+    nan = float("nan")
+    text = f1_bars(
+        [ClassScore("jazz", 1.0, 0.5, 0.667, 2), ClassScore("pop", nan, nan, nan, 0)], 40
+    )
+    lines = text.plain.splitlines()
+    assert lines[0].endswith("0.667 n=2") and lines[1].endswith("n/a n=0")
+    assert "█" not in lines[1]

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from percmusic_cli import api
 from percmusic_cli.cli.app import app
 from percmusic_cli.config import ModelConfig, TrainConfig
-from percmusic_cli.errors import StoreLockedError
+from percmusic_cli.errors import StoreLockedError, UsageError
 from percmusic_cli.steps.check import check_store
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
@@ -265,3 +265,82 @@ def test_cli_exit_codes_table_and_json(built: Built) -> None:
     assert table.exit_code == 2 and "array_missing" in table.stdout and "--repair" in table.stdout
     repaired = runner.invoke(app, [*base, "--repair"])
     assert repaired.exit_code == 0 and "recompute" in repaired.stdout
+
+
+# ---------------------------------------------------------------- rm and interrupted
+
+
+def _with_model_and_latents(built: Built) -> None:
+    _add_model(built.store)
+    sm.save_latents(built.store, "dddd", MODEL, "aaaa", "meanstd", np.ones((4, 3)))
+
+
+def test_rm_removes_runs_models_latents_and_checkpoints(built: Built) -> None:
+    _with_model_and_latents(built)
+    summary = api.remove(built.store, ["knn-mse", "ae-mse"])
+    assert summary["removed"] and summary["runs"] == ["knn-mse-1"]
+    assert summary["models"] == [MODEL] and list(summary["latents"]) == ["dddd"]
+    for table in ("runs", "predictions", "models", "loss_history"):
+        assert _count(built.store, f"SELECT count(*) FROM {table}") == 0, table
+    assert _count(built.store, "SELECT count(*) FROM latent_sets") == 1  # raw's stays
+    assert not (built.root / "checkpoints" / MODEL).exists()
+    assert not (built.root / "arrays" / "latents-dddd.npy").exists()
+    report = check_store(built.store)
+    assert report["ok"] and report["leftovers"] == [] and report["in_progress"] == []
+    assert report["checked"]["arrays"] == 3  # features, distances and the first latents stay
+
+
+def test_rm_refuses_unknown_ids_and_a_declined_confirmation(built: Built) -> None:
+    with pytest.raises(UsageError, match="no run or model 'nope'"):
+        api.remove(built.store, ["knn-mse-1", "nope"])
+    assert api.remove(built.store, ["knn-mse-1"], confirm=lambda plan: False)["removed"] is False
+    assert _count(built.store, "SELECT count(*) FROM runs") == 1
+
+
+@pytest.mark.parametrize("crash_in", ["_to_trash", "drop_models", "rmtree"])
+def test_rm_crashing_midway_leaves_a_store_check_passes(
+    built: Built, crash_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from percmusic_cli.steps import remove as step
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    _with_model_and_latents(built)
+    target = (
+        step.shutil if crash_in == "rmtree" else (step.sr if crash_in == "drop_models" else step)
+    )
+    monkeypatch.setattr(target, crash_in, boom)
+    with pytest.raises(KeyboardInterrupt):
+        api.remove(built.store, ["knn-mse-1", MODEL])
+    monkeypatch.undo()
+    report = check_store(built.store)
+    assert report["ok"], report["problems"]
+    repaired = check_store(built.store, repair=True)
+    assert repaired["ok"] and repaired["leftovers"] == []
+    # What was half removed can be removed again, or (a model) trained again.
+    if _count(built.store, f"SELECT count(*) FROM models WHERE model_id = '{MODEL}'"):
+        api.remove(built.store, [MODEL])
+    final = check_store(built.store)
+    assert final["ok"] and final["leftovers"] == [] and final["in_progress"] == []
+
+
+def test_rm_without_a_terminal_needs_yes(built: Built) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(app, ["--store", str(built.root), "rm", "knn-mse-1"])
+    assert refused.exit_code == 1 and "pass --yes" in refused.stderr
+    done = runner.invoke(app, ["--store", str(built.root), "rm", "--yes", "knn-mse-1"])
+    assert done.exit_code == 0 and "removed run knn-mse-1" in done.stdout
+    assert _count(built.store, "SELECT count(*) FROM runs") == 0
+
+
+def test_stopped_training_shows_interrupted_and_repair_records_it(built: Built) -> None:
+    _add_model(built.store)
+    with built.store.connect() as con:
+        con.execute("UPDATE models SET status = 'training'")
+    assert [m["status"] for m in api.models(built.store)] == ["interrupted"]
+    with WriterLock(built.root, command="train --loss mse"):
+        assert [m["status"] for m in api.models(built.store)] == ["training"]  # live writer
+    report = check_store(built.store, repair=True)
+    assert [(f["kind"], f["path"]) for f in report["repaired"]] == [("interrupted", MODEL)]
+    assert _count(built.store, "SELECT count(*) FROM models WHERE status = 'interrupted'") == 1

@@ -18,8 +18,9 @@ CORE = [
     "percmusic_cli.steps.features", "percmusic_cli.steps.distances",
     "percmusic_cli.steps.knn", "percmusic_cli.steps.classify",
     "percmusic_cli.steps.reproduce", "percmusic_cli.store",
+    "percmusic_cli.steps.figures", "percmusic_cli.experiments.separation",
 ]  # fmt: skip
-UI = ("typer", "rich", "textual", "plotext", "textual_plotext")
+UI = ("typer", "rich", "textual", "plotext", "textual_plotext", "matplotlib")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -39,7 +40,7 @@ def test_core_imports_no_ui_library() -> None:
 
 def test_cli_startup_does_not_import_torch_or_librosa() -> None:
     loaded = _loaded_after("import percmusic_cli.cli.app")
-    heavy = ("torch", "librosa", "sklearn", "numba")
+    heavy = ("torch", "librosa", "sklearn", "numba", "matplotlib")
     assert not {m for m in loaded if m.split(".")[0] in heavy}
 
 

@@ -280,3 +280,13 @@ def test_density_violins_from_stored_rows_match_shape() -> None:
     glyphs = [len(line[7:].strip()) for line in (narrow_top, wide_top)]
     assert glyphs[0] < glyphs[1]
     assert "┃" in lines[2]
+
+
+def test_per_class_table_shows_na_and_counts_the_macro_classes() -> None:
+    ev = evaluate(["a", "a", "b"], ["a", "b", "b"], labels=["a", "b", "c"], n_boot=5)
+    text = _text(per_class_table(ev))
+    (c_row,) = [line for line in text.splitlines() if line.strip().startswith("c ")]
+    assert c_row.split()[1:] == ["n/a", "n/a", "n/a", "0"]
+    assert "macro F1 (2 of 3 classes)" in text
+    # a and b score 2/3 each: the mean over the two, not (2/3 + 2/3 + 0) / 3
+    assert f"{ev.f1_macro:.3f}" in text and ev.f1_macro == pytest.approx(2 / 3)

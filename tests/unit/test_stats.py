@@ -62,7 +62,22 @@ def test_predicted_label_absent_from_truth_matches_sklearn() -> None:
     ev = evaluate(t, p, n_boot=5)
     assert ev.labels == ["a", "b", "c"]
     assert ev.f1_weighted == pytest.approx(f1_score(t, p, average="weighted", zero_division=0))
-    assert ev.f1_macro == pytest.approx(f1_score(t, p, average="macro", zero_division=0))
+    # "c" has no test items: macro F1 covers the two classes present, and c's row is n/a.
+    assert ev.f1_macro == pytest.approx(
+        f1_score(t, p, labels=["a", "b"], average="macro", zero_division=0)
+    )
+    assert ev.macro_classes == 2
+    c = ev.per_class[2]
+    assert (c.support, math.isnan(c.f1), math.isnan(c.recall)) == (0, True, True)
+    assert ev.to_dict()["per_class"][2]["f1"] is None
+
+
+def test_class_absent_from_test_is_na_not_zero() -> None:
+    ev = evaluate(["a", "a", "b"], ["a", "a", "b"], labels=["a", "b", "c", "d"], n_boot=5)
+    assert ev.f1_macro == pytest.approx(1.0)  # not 0.5: c and d are not in the test part
+    assert ev.macro_classes == 2
+    back = type(ev).from_dict(ev.to_dict())
+    assert math.isnan(back.per_class[3].f1) and back.macro_classes == 2
 
 
 def test_confusion_rows_are_true_labels_in_given_order() -> None:

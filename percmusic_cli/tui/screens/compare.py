@@ -50,7 +50,8 @@ def per_class_side_by_side(runs: list[dict[str, Any]]) -> Table:
     table.add_column("class", no_wrap=True)
     scores: list[dict[str, float | None]] = []
     for run in runs:
-        table.add_column(safe.text(run["name"]), justify="right", no_wrap=True)
+        # By run, not metric: two runs of one metric (another split, k) stay apart.
+        table.add_column(safe.text(run["run_id"]), justify="right", no_wrap=True)
         scores.append({c["label"]: c["f1"] for c in run["result"]["evaluation"]["per_class"]})
     labels = sorted({lab for s in scores for lab in s})
     for lab in labels:
@@ -59,7 +60,9 @@ def per_class_side_by_side(runs: list[dict[str, Any]]) -> Table:
         table.add_row(
             safe.text(lab),
             *(
-                f"[bold]{fmt.score(v)}[/]" if v is not None and v == best else fmt.score(v)
+                f"[bold]{fmt.score(v)}[/]"
+                if v is not None and v == best
+                else fmt.score(v, na="n/a")
                 for v in values
             ),
         )

@@ -1,5 +1,7 @@
-"""Distances: per metric, violins of the pairwise distances within each label and over all
-tracks (the study's Fig. 1), with their quantiles; switch metrics with m or the tabs.
+"""Distances: per metric, first the pooled comparison (every within-genre pair against
+every between-genre pair, with the ratio of means and the AUC), which fits an 80 x 24
+terminal; below it, the violins within each label and over all tracks (the study's
+Fig. 1) with their quantiles, scrolled with j / k. Switch metrics with m or the tabs.
 
 It draws the statistics `percmusic distances stats` stored (the same rows that
 `distances stats --plot` draws), read through `api`; it never recomputes them."""
@@ -32,11 +34,14 @@ class DistancesScreen(DataScreen):
     """Fig. 1, per metric."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("m", "next_metric", "Next metric"),
+        Binding("m", "next_metric", "Metric"),
+        Binding("j", "scroll_genres(3)", "Genres", key_display="j/k"),
+        Binding("k", "scroll_genres(-3)", "Up", show=False),
         Binding("d", "next_dataset", "Dataset"),
-        Binding("r", "reload", "Reload"),
     ]
     DEFAULT_CSS = """
+    DistancesScreen #pooled { height: 8; }
+    DistancesScreen #dist-scroll { height: 1fr; }
     DistancesScreen #violins { height: 10; }
     DistancesScreen #dist-note { color: $text-muted; }
     """
@@ -56,6 +61,7 @@ class DistancesScreen(DataScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Tabs(*(Tab(m, id=m) for m in self.metrics), id="metrics")
+        yield TextPlot(id="pooled")
         with VerticalScroll(id="dist-scroll"):
             yield TextPlot(id="violins")
             yield Static(id="dist-table")
@@ -96,10 +102,30 @@ class DistancesScreen(DataScreen):
             self.dataset = names[(names.index(self.dataset) + 1) % len(names)]
             self.action_reload()
 
+    def action_scroll_genres(self, lines: int) -> None:
+        self.query_one("#dist-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def show_pooled(self, rows: list[dict[str, Any]]) -> None:
+        plot = self.query_one("#pooled", TextPlot)
+        if not rows:
+            plot.display = False
+            return
+        plot.display = True
+        first = rows[0]
+        title = (
+            f"{self.label(self.metric)}: within vs between genres, ratio of means "
+            f"{first.get('ratio', float('nan')):.2f}, AUC {first.get('auc', float('nan')):.2f}"
+        )
+        plot.set_draw(lambda w, h: density_violins(rows, width=w, height=h, title=title))
+
     def show(self) -> None:
+        # A new metric starts at the top of its genres.
+        self.query_one("#dist-scroll", VerticalScroll).scroll_home(animate=False)
+        stored = self.groups.get(self.metric) or []
+        self.show_pooled([r for r in stored if r.get("pooled")])
+        rows = [r for r in stored if not r.get("pooled")]
         plot = self.query_one("#violins", TextPlot)
         table = self.query_one("#dist-table", Static)
-        rows = self.groups.get(self.metric)
         label = self.label(self.metric)
         title = f"{self.dataset}: {label} between tracks, per label and all"
         if not rows:

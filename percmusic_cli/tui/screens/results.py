@@ -21,6 +21,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mark": ("✓", "run_id"),
     "run": ("run", "run_id"),
     "metric": ("metric/loss", "metric"),
+    "split": ("split", "split"),
     "param": ("k / C", "param"),
     "valid": ("valid", "valid_f1"),
     "test": ("test F1 [95% CI]", "test_f1"),
@@ -30,12 +31,44 @@ COLUMNS: dict[str, tuple[str, str]] = {
 SORTABLE = [k for k in COLUMNS if k != "mark"]
 
 
+# `field:value` words in the filter select on one column, as `percmusic results --kind`,
+# `--metric` and `--split` do; an unknown value is an error listing the valid ones.
+FIELDS = ("kind", "metric", "split", "dataset")
+
+
+def valid_values(runs: list[dict[str, Any]], field: str) -> list[str]:
+    stored = [str(r[field]) for r in runs if r.get(field)]
+    fixed = {"kind": api.run_kinds(), "metric": api.metric_names()}.get(field, ())
+    return list(dict.fromkeys([*fixed, *sorted(stored)]))
+
+
+def parse_filter(text: str, runs: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """The filter's words, or an error naming an unknown `field:value` and the valid ones."""
+    words = text.split()
+    for word in words:
+        field, sep, value = word.partition(":")
+        if not sep or field.lower() not in FIELDS:
+            continue
+        valid = valid_values(runs, field.lower())
+        if value not in valid:
+            return words, f"unknown {field} {value!r}: choose one of {', '.join(valid)}"
+    return words, None
+
+
 def matches(run: dict[str, Any], words: list[str]) -> bool:
-    """Every word occurs in the run's id, kind, metric, dataset or selection method."""
+    """Every `field:value` word equals that field; every other word occurs in the run's id,
+    kind, metric, split, dataset or selection method."""
     hay = " ".join(
-        str(run.get(k) or "") for k in ("run_id", "kind", "metric", "dataset", "selection")
+        str(run.get(k) or "") for k in ("run_id", "kind", "metric", "split", "dataset", "selection")
     ).lower()
-    return all(w in hay for w in words)
+    for word in words:
+        field, sep, value = word.partition(":")
+        if sep and field.lower() in FIELDS:
+            if str(run.get(field.lower()) or "") != value:
+                return False
+        elif word.lower() not in hay:
+            return False
+    return True
 
 
 def sort_key(run: dict[str, Any], field: str) -> tuple[int, Any]:
@@ -50,6 +83,7 @@ def cells(run: dict[str, Any], marked: bool) -> list[str]:
         "✓" if marked else " ",
         safe.markup(run["run_id"]),
         safe.markup(run.get("metric") or fmt.MISSING),
+        safe.markup(run.get("split") or fmt.MISSING),
         fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
         fmt.score(run.get("valid_f1")),
         fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),
@@ -67,7 +101,6 @@ class ResultsScreen(DataScreen):
         Binding("c", "compare", "Compare"),
         Binding("s", "sort", "Sort"),
         Binding("slash", "filter", "Filter"),
-        Binding("r", "reload", "Reload"),
     ]
     DEFAULT_CSS = """
     ResultsScreen #filter { height: 3; }
@@ -83,11 +116,15 @@ class ResultsScreen(DataScreen):
         self.words: list[str] = []
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="filter: words in run id, kind, metric, dataset", id="filter")
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="runs")
-        for key, (header, _) in COLUMNS.items():
-            table.add_column(header, key=key)
-        yield table
+        yield Input(placeholder="filter: words, or kind:knn metric:nlpd split:NAME", id="filter")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="runs")
+
+    def header(self, key: str) -> str:
+        """The column's header, with ▲ or ▼ on the one the rows are sorted by."""
+        label = COLUMNS[key][0]
+        if key != self.sort_column:
+            return label
+        return f"{label} {'▼' if self.reverse else '▲'}"
 
     def fetch(self) -> Message:
         return ResultsLoaded(api.results(self.store))
@@ -108,7 +145,9 @@ class ResultsScreen(DataScreen):
     def refresh_table(self) -> None:
         table = self.query_one("#runs", DataTable)
         current = self.current_run()
-        table.clear()
+        table.clear(columns=True)  # headers change with the sort column
+        for key in COLUMNS:
+            table.add_column(self.header(key), key=key)
         for run in self.shown_runs():
             table.add_row(*cells(run, run["run_id"] in self.marked), key=run["run_id"])
         if current is not None and current in table.rows:
@@ -122,11 +161,17 @@ class ResultsScreen(DataScreen):
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        self.words = event.value.lower().split()
-        self.refresh_table()
+        words, error = parse_filter(event.value, self.runs)
+        if error is None:
+            self.words = words
+            self.refresh_table()
 
     @on(Input.Submitted, "#filter")
-    def filter_done(self) -> None:
+    def filter_done(self, event: Input.Submitted) -> None:
+        _, error = parse_filter(event.value, self.runs)
+        if error is not None:  # said once, on Enter, not at every keystroke of a value
+            self.notify(error, severity="error", timeout=6)
+            return
         self.query_one("#runs", DataTable).focus()
 
     @on(DataTable.HeaderSelected)

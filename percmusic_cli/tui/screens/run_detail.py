@@ -47,6 +47,11 @@ def provenance(run: dict[str, Any]) -> Text:
     return text
 
 
+def classifier_name(run: dict[str, Any]) -> str:
+    """KNN for Experiment 1 runs, LR (logistic regression on latents) for the others."""
+    return "KNN" if run["kind"] == "knn" else "LR"
+
+
 class RunDetailScreen(DataScreen):
     """One run in tabs."""
 
@@ -100,7 +105,9 @@ class RunDetailScreen(DataScreen):
             )
         )
         self.query_one("#confusion-grid", Static).update(
-            confusion_table(ev, title=f"{run['name']}: confusion on test", width=width)
+            confusion_table(
+                ev, title=f"{classifier_name(run)} {run['name']}: confusion on test", width=width
+            )
         )
         self.query_one("#f1-bars", Static).update(
             Group(

@@ -59,7 +59,6 @@ class TracksScreen(DataScreen):
 
     BINDINGS = [  # noqa: RUF012
         Binding("slash", "filter", "Filter"),
-        Binding("r", "reload", "Reload"),
     ]
     DEFAULT_CSS = """
     TracksScreen #track-list { width: 1fr; }

@@ -1,0 +1,135 @@
+"""The dashboard at 80 x 24: Quit stays in the footer, the pooled distance comparison comes
+first and the genres scroll, the sort column is marked, compare columns name runs,
+confusion titles name the classifier, and screenshots land in the store's figures/."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
+
+from percmusic_cli.store import Store
+from percmusic_cli.tui.app import build_app
+from percmusic_cli.tui.screens.compare import CompareScreen
+from percmusic_cli.tui.screens.distances import DistancesScreen
+from percmusic_cli.tui.screens.results import ResultsScreen
+from percmusic_cli.tui.screens.run_detail import RunDetailScreen
+
+SIZE = (80, 24)
+
+
+def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+def rendered(widget: Static) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def settle(app: Any, pilot: Any, *keys: str) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    for key in keys:
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@sync
+async def test_quit_is_visible_in_the_footer_of_every_screen(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        for keys in (("1",), ("2",), ("3",), ("4",), ("5",), ("2", "enter")):
+            await settle(app, pilot, *keys)
+            quit_keys = [k for k in app.screen.query(FooterKey) if k.key == "q"]
+            assert quit_keys, keys
+            region = quit_keys[0].region
+            assert region.width > 0 and region.right <= SIZE[0], (keys, region)
+
+
+@sync
+async def test_distances_pooled_first_genres_scroll_and_metric_resets(
+    fixture_store: Store,
+) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, "3")
+        screen = app.screen
+        assert isinstance(screen, DistancesScreen)
+        pooled = screen.pooled["mse"]
+        assert len(pooled["within"]) == 4 * 15 and len(pooled["between"]) == 24 * 23 // 2 - 60
+        assert 0.5 < pooled["auc"] <= 1 and pooled["ratio"] > 1
+        plot = screen.query_one("#pooled")
+        assert plot.region.bottom <= SIZE[1] - 1  # whole, above the footer, no scrolling
+        scroll = screen.query_one("#dist-scroll", VerticalScroll)
+        assert plot.region.y < scroll.region.y
+        await settle(app, pilot, "j", "j")
+        assert scroll.scroll_y > 0
+        await settle(app, pilot, "m")
+        assert screen.metric == "msssim" and scroll.scroll_y == 0
+        assert any(k.key == "j" and k.description == "Genres" for k in screen.query(FooterKey))
+
+
+@sync
+async def test_sort_column_is_marked_in_the_header(fixture_store: Store) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, "2")
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        table = screen.query_one("#runs", DataTable)
+
+        def headers() -> list[str]:
+            return [str(c.label) for c in table.columns.values()]
+
+        assert "date ▲" in headers()
+        await settle(app, pilot, "s")
+        assert "run ▲" in headers() and "date" in headers()
+        for _ in range(3):  # run -> metric -> param -> valid, best first
+            await settle(app, pilot, "s")
+        assert "valid ▼" in headers()
+
+
+@sync
+async def test_compare_columns_name_runs_and_confusion_names_the_classifier(
+    fixture_store: Store,
+) -> None:
+    app = build_app(fixture_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, "2", "space", "down", "space", "c")
+        assert isinstance(app.screen, CompareScreen)
+        text = rendered(app.screen.query_one("#compare", Static))
+        assert "knn-mse-00000000" in text and "knn-msssim-00000001" in text
+        await settle(app, pilot, "escape", "enter", "m")
+        assert isinstance(app.screen, RunDetailScreen)
+        grid = rendered(app.screen.query_one("#confusion-grid", Static))
+        assert grid.startswith("KNN msssim: confusion on test")  # the cursor row
+
+
+@sync
+async def test_screenshot_goes_to_the_store_figures_folder(
+    fixture_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home-without-downloads"))
+    app = build_app(fixture_store, figures_dir=tmp_path / "figs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, "ctrl+s")
+        saved = list((tmp_path / "figs").glob("*.svg"))
+        assert len(saved) == 1
+        messages = [n.message for n in app._notifications]
+        assert messages == [f"screenshot saved to {saved[0]}"]
