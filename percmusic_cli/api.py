@@ -152,6 +152,9 @@ def ingest(
     clips_per_class: int = 20,
     archive_max_mb: int | None = None,
     archive_max_ratio: float | None = None,
+    manifest: Path | None = None,
+    label_column: str = "label",
+    subset: str | None = None,
 ) -> IngestSummary:
     """Ingest a folder or a tar archive; an archive may expand to at most
     `archive_max_mb` MB and `archive_max_ratio` times its compressed size."""
@@ -168,8 +171,13 @@ def ingest(
         if not 1.0 <= archive_max_ratio < float("inf"):
             raise UsageError(f"--archive-max-ratio must be a number >= 1, not {archive_max_ratio}")
         limits = dataclasses.replace(limits, max_ratio=archive_max_ratio)
-    if path is None and not synthetic:
-        raise UsageError("give a PATH to ingest, or --synthetic for the demo dataset")
+    if path is None and not synthetic and manifest is None:
+        raise UsageError(
+            "give a PATH to ingest, --manifest FILE, or --synthetic for the demo dataset"
+        )
+    if synthetic and manifest is not None:
+        raise UsageError("give either --synthetic or --manifest FILE, not both")
+    source = step.SourceOptions(manifest=manifest, label_column=label_column, subset=subset)
     if path is not None and synthetic:
         raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
     from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
@@ -181,9 +189,14 @@ def ingest(
         if synthetic:
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
             dataset = dataset or "synthetic"
-        assert path is not None
         return step.ingest(
-            store, path, dataset=dataset, force=force, reporter=reporter, limits=limits
+            store,
+            path,
+            dataset=dataset,
+            force=force,
+            reporter=reporter,
+            source=source,
+            limits=limits,
         )
 
 

@@ -251,6 +251,8 @@ def _read_mono_sndfile(path: Path) -> tuple[np.ndarray, _Header]:
     with handle as f:
         header = _Header(int(f.samplerate), int(f.channels), int(f.frames))
         _check_header(header)
+        if f.format == "MP3":
+            header = _mp3_header(path, header)
         if header.channels == 1:
             return f.read(header.frames, dtype="float32"), header
         mono = np.empty(header.frames, dtype=np.float32)
@@ -260,9 +262,39 @@ def _read_mono_sndfile(path: Path) -> tuple[np.ndarray, _Header]:
             block = f.read(min(_BLOCK_FRAMES, header.frames - pos), dtype="float32", always_2d=True)
             if block.shape[0] == 0:
                 break
-            mono[pos : pos + block.shape[0]] = block.mean(axis=1)
+            mono[pos : pos + block.shape[0]] = _downmix(block)
             pos += block.shape[0]
         return mono[:pos], header
+
+
+def _mp3_header(path: Path, header: _Header) -> _Header:
+    """libsndfile estimates a header-less MP3's length from its first frame and stops
+    there. Variable bitrate: refuse the file rather than keep a silently shortened clip.
+    Constant bitrate: the estimate can overshoot by a fraction of a frame; use the count."""
+    from percmusic_cli.mp3 import unlisted_length
+
+    counted = unlisted_length(path)
+    if counted is None:
+        return header
+    if counted - header.frames > 2 * 1152:
+        rate = header.sample_rate
+        raise DecodeError(
+            f"MP3 without a length (Xing/Info) header: the decoder would stop at "
+            f"{header.frames / rate:.1f} s of {counted / rate:.1f} s; rewrite it with one "
+            "(e.g. ffmpeg -i IN.mp3 -c copy OUT.mp3)"
+        )
+    return _Header(header.sample_rate, header.channels, min(header.frames, counted))
+
+
+def _downmix(block: np.ndarray) -> np.ndarray:
+    """The channel mean of a (frames, channels) float32 block, bit-identical to
+    `block.mean(axis=1)` for up to 8 channels (the same float32 adds, in order) but about
+    18x faster: numpy reduces a short last axis row by row (benchmarks/mp3.py)."""
+    out = block[:, 0].copy()
+    for channel in range(1, block.shape[1]):
+        out += block[:, channel]
+    out /= np.float32(block.shape[1])
+    return out
 
 
 def _read_mono_audioread(path: Path, reason: str) -> tuple[np.ndarray, _Header]:

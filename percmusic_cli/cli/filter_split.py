@@ -23,7 +23,8 @@ def filter_split(
         typer.Option(
             help=f"One of {', '.join(api.split_methods())}; auto = fault-filtered for GTZAN "
             f"when every label has at least {api.split_min_per_part()} tracks in each part, "
-            "else random (says why)."
+            "else random (says why); manifest = the split column of an ingested manifest "
+            "(FMA: set.split)."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
@@ -51,6 +52,8 @@ def filter_split(
       percmusic filter                       # fault-filtered for GTZAN (443/197/290)
 
       percmusic filter --split random --seed 1 --ratios 0.6,0.2,0.2
+
+      percmusic filter --split manifest      # the manifest's (or FMA's) own split
     """
     summary = api.split(
         output.store(), dataset, split, seed=seed, ratios=ratios, file=file, wait_s=OPTIONS.wait

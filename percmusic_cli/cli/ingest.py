@@ -21,13 +21,36 @@ def ingest(
     path: Annotated[
         Path | None,
         typer.Argument(
-            help="A GTZAN copy (genres.tar.gz, genres/, Data/genres_original/) or any "
+            help="A GTZAN copy (genres.tar.gz, genres/, Data/genres_original/), an FMA "
+            "folder (fma_metadata/tracks.csv beside fma_small/ ...) or any "
             "<label>/<audio file> folder."
+        ),
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .csv (or .jsonl) of path,label[,split][,track_id] rows; paths relative "
+            "to the manifest's folder (absolute ones allowed). Example: --manifest "
+            "~/data/mine/tracks.csv"
+        ),
+    ] = None,
+    label_column: Annotated[
+        str,
+        typer.Option(help="The manifest's label column. Example: --label-column genre"),
+    ] = "label",
+    subset: Annotated[
+        str | None,
+        typer.Option(
+            help="FMA subset: small, medium, large or full (default: the fma_<subset> "
+            "folder present). Example: --subset medium"
         ),
     ] = None,
     dataset: Annotated[
         str | None,
-        typer.Option(help="Dataset name (default: gtzan for GTZAN layouts, else the folder name)."),
+        typer.Option(
+            help="Dataset name (default: gtzan for GTZAN layouts, fma_<subset> for FMA, the "
+            "manifest's file name without extension, else the folder name)."
+        ),
     ] = None,
     synthetic: Annotated[
         bool,
@@ -56,11 +79,18 @@ def ingest(
     """Check, describe and record every audio file of a dataset.
 
     Bad files are recorded with a one-line reason and do not stop the batch; a rerun
-    only does the files not yet recorded. Exit 2 when nothing usable was found.
+    only does the files not yet recorded. Exit 2 when nothing usable was found; 1 for a
+    manifest without a path or label column. A bad manifest row (missing file, empty
+    label, bad split, duplicate id) is skipped with its row number. A manifest's split
+    column (FMA: set.split) is kept for `percmusic filter --split manifest`.
 
     Examples:
 
       percmusic ingest ~/data/gtzan/genres.tar.gz
+
+      percmusic ingest --manifest ~/data/mine/tracks.csv
+
+      percmusic ingest ~/data/fma --subset small
 
       percmusic ingest --synthetic
 
@@ -77,6 +107,9 @@ def ingest(
         clips_per_class=clips_per_class,
         archive_max_mb=archive_max_mb,
         archive_max_ratio=archive_max_ratio,
+        manifest=manifest,
+        label_column=label_column,
+        subset=subset,
     )
     output.emit(summary.to_dict(), as_json, _table(summary))
     if summary.failed or summary.problems:

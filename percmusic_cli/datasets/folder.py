@@ -56,10 +56,12 @@ class Problem:
 
 @dataclass
 class Discovery:
-    kind: str  # "gtzan" or "folder"
+    kind: str  # "gtzan", "folder", "manifest" or "fma"
     root: Path  # the folder holding the label folders
     files: list[SourceFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # track_id -> train | valid | test | excluded, where the source declares its own split
+    splits: dict[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:

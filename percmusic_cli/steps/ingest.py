@@ -15,14 +15,16 @@ from typing import Any
 
 from percmusic_cli.audio import decode
 from percmusic_cli.config import SpectrogramConfig, check_dataset_name
-from percmusic_cli.datasets import gtzan, synthetic
+from percmusic_cli.datasets import fma, gtzan, synthetic
 from percmusic_cli.datasets.archive import Limits, safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
+from percmusic_cli.datasets.manifest import read_manifest
 from percmusic_cli.errors import DataError, DecodeError, UsageError
 from percmusic_cli.hashing import file_digest
 from percmusic_cli.progress import NullReporter, Reporter, kept
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
+from percmusic_cli.store.source_splits import replace_source_split
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 CHUNK = 16
@@ -162,31 +164,34 @@ def prepare_synthetic(
 
 def ingest(
     store: Store,
-    path: Path,
+    path: Path | None,
     dataset: str | None = None,
     force: bool = False,
     reporter: Reporter | None = None,
     workers: int = 2,
     spectrogram: SpectrogramConfig | None = None,
     limits: Limits | None = None,
+    source: SourceOptions | None = None,
 ) -> IngestSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
     if dataset is not None:
         check_dataset_name(dataset)  # before anything is extracted or written
-    root, extract_problems = _source_root(store, path, dataset, limits or Limits())
-    found: Discovery = discover(root)
-    name = _plain_name(dataset, "gtzan" if found.kind == "gtzan" else root.resolve().name)
+    found, extract_problems, name, root = _find(
+        store, path, dataset, source or SourceOptions(), limits or Limits()
+    )
+    where = path if path is not None else (source or SourceOptions()).manifest
     summary = IngestSummary(dataset=name, kind=found.kind, root=str(root.resolve()))
     problems = [(p.path, p.reason) for p in [*extract_problems, *found.problems]]
     summary.problems = [{"path": p, "reason": r} for p, r in problems]
     summary.found = len(found.files)
     if not found.files and not problems:
-        raise DataError(f"{path}: no audio files found (expected <label>/<audio file>)")
+        raise DataError(f"{where}: no audio files found (expected <label>/<audio file>)")
 
     with store.connect() as con:
         t.upsert_dataset(con, name, found.kind, summary.root)
         t.replace_problems(con, name, problems)
+        replace_source_split(con, name, found.splits)
         known = {} if force else t.known_tracks(con, name)
     todo = [f for f in found.files if known.get(f.track_id, ("", ""))[0] != str(f.path)]
     summary.skipped = len(found.files) - len(todo)
@@ -196,10 +201,45 @@ def ingest(
     summary.wall_s = round(time.monotonic() - started, 3)
     if summary.ok == 0:
         raise DataError(
-            f"{path}: nothing usable was ingested ({summary.failed} files failed, "
+            f"{where}: nothing usable was ingested ({summary.failed} files failed, "
             f"{len(problems)} problems); see `percmusic status --errors`"
         )
     return summary
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to read a dataset that is not a label-folder tree."""
+
+    manifest: Path | None = None  # a CSV / JSONL of path,label[,split][,track_id]
+    label_column: str = "label"
+    subset: str | None = None  # FMA: small | medium | large | full (default: the one present)
+
+
+def _find(
+    store: Store, path: Path | None, dataset: str | None, source: SourceOptions, limits: Limits
+) -> tuple[Discovery, list[Any], str, Path]:
+    """What to ingest, problems met on the way, the dataset's name and its root folder."""
+    if source.manifest is not None:
+        if path is not None:
+            raise UsageError("give either a PATH or --manifest FILE, not both")
+        found = read_manifest(source.manifest, source.label_column)
+        return found, [], _plain_name(dataset, source.manifest.stem), found.root
+    if path is None:
+        raise UsageError("give a PATH to ingest, or --manifest FILE")
+    if source.label_column != "label":
+        raise UsageError("--label-column applies to --manifest only")
+    if path.is_dir() and fma.is_fma_root(path):
+        found = fma.discover_fma(path, source.subset)
+        return found, [], _plain_name(dataset, found.root.name), path
+    if source.subset is not None:
+        raise UsageError(
+            f"--subset applies to an FMA folder; {path} has no fma_metadata/tracks.csv"
+        )
+    root, extract_problems = _source_root(store, path, dataset, limits)
+    found = discover(root)
+    name = _plain_name(dataset, "gtzan" if found.kind == "gtzan" else root.resolve().name)
+    return found, extract_problems, name, root
 
 
 def _run(

@@ -17,11 +17,12 @@ from percmusic_cli.config import check_seed, parse_ratios
 from percmusic_cli.datasets import gtzan
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.seeding import numpy_rng
+from percmusic_cli.steps.manifest_split import declared_split
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 
 PARTS = gtzan.SPLITS  # train, valid, test; every other track is "excluded"
-METHODS = ("auto", "fault-filtered", "random", "file")
+METHODS = ("auto", "fault-filtered", "random", "file", "manifest")
 # `auto` takes the fault-filtered split only when every label present has at least this
 # many usable tracks in each of train, valid and test: with fewer, per-label scores and
 # the choice of k rest on one or two tracks (a partial GTZAN copy of 50 tracks gave
@@ -161,6 +162,9 @@ def make_split(
         members = stratified(labels, split_ratios, seed)
         params |= {"seed": seed, "ratios": list(split_ratios)}
         name = f"random-s{seed}-" + "-".join(f"{r:g}" for r in split_ratios)
+    elif method == "manifest":
+        members = declared_split(store, dataset, set(labels))
+        name = "manifest"
     else:
         if file is None:
             raise UsageError("--split file needs --file PATH")

@@ -129,6 +129,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        7,
+        "the split a dataset's own metadata declares (a manifest's split column, FMA's set.split)",
+        """
+        CREATE TABLE source_splits (
+            dataset VARCHAR NOT NULL, track_id VARCHAR NOT NULL, part VARCHAR NOT NULL,
+            PRIMARY KEY (dataset, track_id));
+        """,
+    ),
+    Migration(
         8,
         "size and mtime of each track's source file, to notice a file changed after ingest",
         """
