@@ -8,9 +8,16 @@ Two ways to pick the point of death:
   connection before it opens and after a writing one commits) and SIGKILLs itself at
   event N, N drawn at random from those an uninterrupted run goes through;
 - delay: the command is SIGKILLed from outside after a random delay within the time an
-  uninterrupted run takes.
+  uninterrupted run takes;
+- file: the command SIGKILLs itself the moment the Nth file of one kind appears: a
+  temporary file (.tmp-*), a part (*.npz of a .parts folder), a checkpoint (ckpt-*), a
+  final array (arrays/*.npy) or the database itself.
 
-Usage:  .venv/bin/python benchmarks/faults.py --kills 5 [--mode event|delay|both]
+`--attacks` also runs benchmarks/attacks.py: hostile names, store tampering, and a
+disk-full run on a small tmpfs (where one can be mounted).
+
+Usage:  .venv/bin/python benchmarks/faults.py --kills 5 [--mode event|delay|file|all]
+        .venv/bin/python benchmarks/faults.py --kills 0 --attacks
 Prints, per command: kills survived, reruns identical, check failures (must be 0).
 tests/integration/test_faults.py imports this file for its smaller loop.
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -38,20 +46,59 @@ STAGES = ("ingest", "filter", "features", "distances", "train", "classify")
 # The bootstrap the command runs under (python -c): counts events, dies at event N.
 BOOTSTRAP = r"""
 import contextlib, os, signal, sys
+import tempfile
 AT = int(os.environ.get("PERCMUSIC_FAULT_AT", "0"))
 COUNT_FILE = os.environ.get("PERCMUSIC_FAULT_COUNT")
+KIND = os.environ.get("PERCMUSIC_FAULT_FILE", "")
 n = 0
+appeared = {}
 def event():
     global n
     n += 1
-    if n == AT:
+    if n == AT and not KIND:
         os.kill(os.getpid(), signal.SIGKILL)
-_replace, _fsync = os.replace, os.fsync
-def replace(*args, **kwargs):
+def kind_of(path):
+    path = os.fspath(path)
+    name, parent = os.path.basename(path), os.path.basename(os.path.dirname(path))
+    if name.startswith(".tmp-"):
+        return "temporary"
+    if parent.endswith(".parts") and name.endswith(".npz"):
+        return "part"
+    if name.startswith("ckpt-"):
+        return "checkpoint"
+    if parent == "arrays" and name.endswith(".npy"):
+        return "array"
+    if name == "percmusic.duckdb":
+        return "database"
+    return None
+def appear(path):
+    kind = kind_of(path)
+    if kind is None:
+        return
+    appeared[kind] = appeared.get(kind, 0) + 1
+    if kind == KIND and appeared[kind] == AT:
+        os.kill(os.getpid(), signal.SIGKILL)
+_replace, _fsync, _link = os.replace, os.fsync, os.link
+_mkstemp, _mkdtemp = tempfile.mkstemp, tempfile.mkdtemp
+def replace(src, dst, *args, **kwargs):
     event()
-    out = _replace(*args, **kwargs)
+    out = _replace(src, dst, *args, **kwargs)
     event()
+    appear(dst)
     return out
+def link(src, dst, *args, **kwargs):
+    out = _link(src, dst, *args, **kwargs)
+    appear(dst)
+    return out
+def mkstemp(*args, **kwargs):
+    out = _mkstemp(*args, **kwargs)
+    appear(out[1])
+    return out
+def mkdtemp(*args, **kwargs):
+    out = _mkdtemp(*args, **kwargs)
+    appear(out)
+    return out
+os.link, tempfile.mkstemp, tempfile.mkdtemp = link, mkstemp, mkdtemp
 def fsync(fd):
     event()
     return _fsync(fd)
@@ -69,8 +116,9 @@ db.Store.connect = connect
 if COUNT_FILE:
     import atexit
     def _write():
+        import json
         with open(COUNT_FILE, "w") as fh:
-            fh.write(str(n))
+            fh.write(json.dumps({"events": n, **appeared}))
     atexit.register(_write)
 from percmusic_cli.cli.app import main
 sys.argv = ["percmusic", *sys.argv[1:]]
@@ -120,8 +168,8 @@ def stage_args(data: Path) -> dict[str, list[str]]:
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", **extra}
-    env.pop("PERCMUSIC_FAULT_AT", None)
-    env.pop("PERCMUSIC_FAULT_COUNT", None)
+    for key in ("PERCMUSIC_FAULT_AT", "PERCMUSIC_FAULT_COUNT", "PERCMUSIC_FAULT_FILE"):
+        env.pop(key, None)
     env.update(extra)
     return env
 
@@ -185,6 +233,7 @@ class Reference:
     data: Path
     snapshots: dict[str, Path] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
+    files: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> files appeared
     seconds: dict[str, float] = field(default_factory=dict)
     prints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -210,7 +259,9 @@ class Reference:
         self.seconds[stage] = time.monotonic() - started
         if rc != 0:
             raise RuntimeError(f"reference {stage} failed ({rc}): {err[-2000:]}")
-        self.events[stage] = int(counter.read_text())
+        counts = json.loads(counter.read_text())
+        self.events[stage] = int(counts.pop("events"))
+        self.files[stage] = {k: int(v) for k, v in counts.items()}
         snap = self.workdir / f"after-{stage}"
         shutil.copytree(live, snap)
         self.snapshots[stage] = snap
@@ -246,7 +297,15 @@ def kill_and_resume(
     if before is not None:
         shutil.copytree(before, store)
     args = ref.args[command]
-    if mode == "event":
+    if mode == "file" and not ref.files[command]:
+        mode = "event"  # nothing of those kinds appears in this command
+    if mode == "file":
+        kind = rng.choice(sorted(ref.files[command]))
+        at = rng.randint(1, ref.files[command][kind])
+        point = f"{kind} {at}/{ref.files[command][kind]}"
+        rc, _ = run(store, args, {"PERCMUSIC_FAULT_FILE": kind, "PERCMUSIC_FAULT_AT": str(at)})
+        killed = rc == -signal.SIGKILL
+    elif mode == "event":
         at = rng.randint(1, ref.events[command])
         point = f"event {at}/{ref.events[command]}"
         rc, _ = run(store, args, {"PERCMUSIC_FAULT_AT": str(at)})
@@ -306,11 +365,17 @@ def _summary(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=3, help="kills per command and mode")
-    parser.add_argument("--mode", choices=("event", "delay", "both"), default="both")
+    parser.add_argument("--mode", choices=("event", "delay", "file", "both", "all"), default="both")
+    parser.add_argument(
+        "--attacks", action="store_true", help="also hostile names, tampering and disk full"
+    )
+    parser.add_argument("--hostile", type=int, default=20, help="hostile names to try")
     parser.add_argument("--commands", default=",".join(COMMANDS))
     parser.add_argument("--seed", type=int, default=0)
     opts = parser.parse_args(argv)
-    modes = ("event", "delay") if opts.mode == "both" else (opts.mode,)
+    modes = {"both": ("event", "delay"), "all": ("event", "delay", "file")}.get(
+        opts.mode, (opts.mode,)
+    )
     rng = random.Random(opts.seed)
     outcomes: list[Outcome] = []
     started = time.monotonic()
@@ -327,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
         print("\nreference events per command:", {c: ref.events.get(c) for c in COMMANDS})
+        print("reference files per command:", {c: ref.files.get(c) for c in COMMANDS})
+        if opts.attacks:
+            import attacks
+
+            attacks.main(ref, Path(tmp), opts.hostile, rng)
         print("reference seconds per command:", {c: round(s, 2) for c, s in ref.seconds.items()})
     print()
     print(_summary(outcomes))

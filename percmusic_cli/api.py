@@ -8,6 +8,7 @@ the dashboard start fast.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,13 +164,27 @@ def ingest(
     reporter: Reporter | None = None,
     wait_s: float = 0.0,
     clips_per_class: int = 20,
+    archive_max_mb: int | None = None,
+    archive_max_ratio: float | None = None,
     manifest: Path | None = None,
     label_column: str = "label",
     subset: str | None = None,
 ) -> IngestSummary:
+    """Ingest a folder or a tar archive; an archive may expand to at most
+    `archive_max_mb` MB and `archive_max_ratio` times its compressed size."""
+    from percmusic_cli.datasets.archive import MB, Limits
     from percmusic_cli.steps import ingest as step
 
     reporter = reporter or NullReporter()
+    limits = Limits()
+    if archive_max_mb is not None:
+        if archive_max_mb < 1:
+            raise UsageError(f"--archive-max-mb must be at least 1, not {archive_max_mb}")
+        limits = dataclasses.replace(limits, max_total_bytes=archive_max_mb * MB)
+    if archive_max_ratio is not None:
+        if not 1.0 <= archive_max_ratio < float("inf"):
+            raise UsageError(f"--archive-max-ratio must be a number >= 1, not {archive_max_ratio}")
+        limits = dataclasses.replace(limits, max_ratio=archive_max_ratio)
     if path is None and not synthetic and manifest is None:
         raise UsageError(
             "give a PATH to ingest, --manifest FILE, or --synthetic for the demo dataset"
@@ -189,7 +204,13 @@ def ingest(
             path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
             dataset = dataset or "synthetic"
         return step.ingest(
-            store, path, dataset=dataset, force=force, reporter=reporter, source=source
+            store,
+            path,
+            dataset=dataset,
+            force=force,
+            reporter=reporter,
+            source=source,
+            limits=limits,
         )
 
 
@@ -528,15 +549,18 @@ def demo(
         return step(store, view, preset="quick", device=device, reporter=reporter)
 
 
-def check(store: Store, repair: bool = False, wait_s: float = 0.0) -> dict[str, Any]:
+def check(
+    store: Store, repair: bool = False, wait_s: float = 0.0, sources: bool = False
+) -> dict[str, Any]:
     """Verify every array and checkpoint the store records; `repair` removes orphans and
-    temporary files and marks broken derived artefacts for recomputation."""
+    temporary files and marks broken derived artefacts for recomputation; `sources` hashes
+    every source audio file again."""
     from percmusic_cli.steps.check import check_store
 
     if not repair:
-        return check_store(store, repair=False)
+        return check_store(store, repair=False, sources=sources)
     with store.writer(wait_s, "check --repair"):
-        return check_store(store, repair=True)
+        return check_store(store, repair=True, sources=sources)
 
 
 # --- dashboard reads ---

@@ -8,8 +8,13 @@ table; `LogMel` is the batched torch path that must agree with it to 1e-4.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
+import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,14 +185,69 @@ def _check_declared(declared: int, available: int, block: int, unknown: int) -> 
 # --- reading
 
 
+_STDERR_LOCK = threading.Lock()
+_MP3_DAMAGED = "MP3 with no decodable audio frames (junk or damage after its ID3 header)"
+# libsndfile's message for any file it cannot identify, whatever the file really is.
+_PIPE_MESSAGE = "File does not exist or is not a regular file (possibly a pipe?)"
+
+
+def _head(path: Path, n: int = 3) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _has_id3(path: Path) -> bool:
+    return _head(path) == b"ID3"
+
+
+def _looks_like_mp3(path: Path) -> bool:
+    """An ID3 tag or an MPEG frame sync: libsndfile hands such a file to libmpg123."""
+    head = _head(path, 2)
+    return _has_id3(path) or (len(head) == 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(active: bool) -> Iterator[None]:
+    """Silence file descriptor 2 while libmpg123 (inside libsndfile) decodes: it prints
+    its own "Note: Illegal Audio-MPEG-Header" lines there; the reason is ours to give."""
+    if not active:
+        yield
+        return
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
+def _unreadable_reason(path: Path, exc: Exception) -> str:
+    text = _one_line(str(exc))
+    if _PIPE_MESSAGE in text or "unknown format" in text.lower():
+        if _has_id3(path):
+            return _MP3_DAMAGED
+        return "libsndfile does not recognise the file's format"
+    return text
+
+
 def _read_mono(path: Path) -> tuple[np.ndarray, _Header]:
+    with _quiet_stderr(_looks_like_mp3(path)):
+        return _read_mono_sndfile(path)
+
+
+def _read_mono_sndfile(path: Path) -> tuple[np.ndarray, _Header]:
     import soundfile as sf
 
     try:
         handle = sf.SoundFile(str(path))
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
         # libsndfile reads neither this format nor this file; audioread may (mp3 via ffmpeg).
-        return _read_mono_audioread(path, reason=_one_line(str(exc)))
+        return _read_mono_audioread(path, reason=_unreadable_reason(path, exc))
     with handle as f:
         header = _Header(int(f.samplerate), int(f.channels), int(f.frames))
         _check_header(header)
@@ -246,6 +306,8 @@ def _read_mono_audioread(path: Path, reason: str) -> tuple[np.ndarray, _Header]:
             warnings.simplefilter("ignore", DeprecationWarning)
             f = audioread.audio_open(str(path))
     except Exception as exc:
+        if reason == _MP3_DAMAGED:
+            raise DecodeError(reason) from exc
         raise DecodeError(
             f"not a recognised audio format ({reason or type(exc).__name__})"
         ) from exc

@@ -39,6 +39,7 @@ from percmusic_cli.cli import (
 from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import PercmusicError
+from percmusic_cli.render.safe import shown
 
 
 class _Interrupted(Exception):
@@ -96,13 +97,13 @@ class PercmusicGroup(TyperGroup):
         except PercmusicError as exc:
             if OPTIONS.debug:
                 raise
-            click_utils.echo(f"error: {exc}", err=True)
+            click_utils.echo(f"error: {shown(exc)}", err=True)
             code = exc.exit_code
         except Exception as exc:
             if OPTIONS.debug:
                 raise
             click_utils.echo(
-                f"internal error: {type(exc).__name__}: {exc} "
+                f"internal error: {type(exc).__name__}: {shown(exc)} "
                 "(rerun with --debug for the traceback)",
                 err=True,
             )

@@ -11,6 +11,7 @@ from rich.text import Text
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.render.safe import shown
 
 # section of the report -> (title, style)
 _SECTIONS = {
@@ -29,6 +30,13 @@ def check(
             help="Remove orphans and temporary files; mark broken artefacts for recomputation.",
         ),
     ] = False,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources",
+            help="Also hash every source audio file again: report changed or deleted ones.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON report on stdout.")] = False,
 ) -> None:
     """Verify the store: array files, checksums, orphans, temporary files, run inputs.
@@ -40,8 +48,10 @@ def check(
     Example:
 
       percmusic check --repair
+
+      percmusic check --sources
     """
-    report = api.check(output.store(), repair=repair, wait_s=OPTIONS.wait)
+    report = api.check(output.store(), repair=repair, wait_s=OPTIONS.wait, sources=sources)
     output.emit(report, as_json, *_render(report))
     if not report.get("ok", False):
         raise typer.Exit(2)
@@ -49,7 +59,7 @@ def check(
 
 def _render(report: dict[str, Any]) -> list[Table | Text]:
     if not report["exists"]:
-        return [Text(f"store {report['store']} is empty: nothing to check")]
+        return [Text(shown(f"store {report['store']} is empty: nothing to check"))]
     rows = [(section, f) for section in _SECTIONS for f in report.get(section, [])]
     out: list[Table | Text] = []
     if rows:

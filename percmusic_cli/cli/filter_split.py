@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
@@ -71,7 +72,10 @@ def _table(s: SplitSummary) -> Table:
         table.add_column(part, justify="right")
     for label in labels:
         table.add_row(label, *(str(s.counts[p].get(label, 0)) for p in parts))
-    table.add_row("[bold]total", *(f"[bold]{sum(s.counts[p].values())}" for p in parts))
+    table.add_row(
+        Text("total", style="bold"),
+        *(Text(str(sum(s.counts[p].values())), style="bold") for p in parts),
+    )
     return table
 
 

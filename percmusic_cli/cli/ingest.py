@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
@@ -61,6 +62,18 @@ def ingest(
     force: Annotated[
         bool, typer.Option("--force", help="Re-examine files already ingested.")
     ] = False,
+    archive_max_mb: Annotated[
+        int | None,
+        typer.Option(help="Stop extracting an archive past this many MB (default 4096).", min=1),
+    ] = None,
+    archive_max_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop extracting an archive expanding past this many times its compressed "
+            "size (default 50; judged past 64 MB).",
+            min=1.0,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
     """Check, describe and record every audio file of a dataset.
@@ -80,6 +93,8 @@ def ingest(
       percmusic ingest ~/data/fma --subset small
 
       percmusic ingest --synthetic
+
+      percmusic ingest big.tar.gz --archive-max-mb 20000 --archive-max-ratio 5
     """
     summary = api.ingest(
         output.store(),
@@ -90,6 +105,8 @@ def ingest(
         reporter=output.RichReporter(),
         wait_s=OPTIONS.wait,
         clips_per_class=clips_per_class,
+        archive_max_mb=archive_max_mb,
+        archive_max_ratio=archive_max_ratio,
         manifest=manifest,
         label_column=label_column,
         subset=subset,
@@ -112,9 +129,9 @@ def _table(s: IngestSummary) -> Table:
     if s.md5:
         table.add_row("md5 vs GTZAN index", ", ".join(f"{k} {v}" for k, v in s.md5.items()))
     for failure in s.failures[:20]:
-        table.add_row("[red]error[/red]", f"{failure['path']}: {failure['reason']}")
+        table.add_row(Text("error", style="red"), f"{failure['path']}: {failure['reason']}")
     for problem in s.problems[:20]:
-        table.add_row("[yellow]problem[/yellow]", f"{problem['path']}: {problem['reason']}")
+        table.add_row(Text("problem", style="yellow"), f"{problem['path']}: {problem['reason']}")
     table.add_row("wall time", f"{s.wall_s:.1f} s")
     return table
 

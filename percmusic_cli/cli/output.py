@@ -25,9 +25,24 @@ from rich.text import Text
 from percmusic_cli import api
 from percmusic_cli.api import Store
 from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.render.safe import markup, shown
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+
+class SafeConsole(Console):
+    """A console that reads no markup in plain strings and shows their control characters
+    as \\xNN: every table cell, note and message holding a user's path, label or name
+    passes through `render_str`. Styling is done with Text objects, never markup."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs["markup"] = False
+        return super().render_str(shown(text), **kwargs)
+
+
+out = SafeConsole(soft_wrap=False)
+err = SafeConsole(stderr=True)
 
 
 def store() -> Store:
@@ -82,7 +97,7 @@ class _RichTask:
         self._task = task
 
     def advance(self, n: int = 1, info: str | None = None) -> None:
-        self._progress.update(self._task, advance=n, info=info or "")
+        self._progress.update(self._task, advance=n, info=markup(info or ""))
 
     def close(self) -> None:
         self._progress.stop()
@@ -170,7 +185,7 @@ class RichReporter:
         columns += [TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
         progress = Progress(*columns, console=err, transient=False, disable=OPTIONS.quiet)
         progress.start()
-        task = progress.add_task(description, total=total, unit=unit, info="")
+        task = progress.add_task(markup(description), total=total, unit=unit, info="")
         return _RichTask(progress, task)
 
     def log(self, message: str) -> None:

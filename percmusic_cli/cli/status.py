@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
+from percmusic_cli.render.safe import shown
 
 
 def status(
@@ -42,7 +44,7 @@ def _dataset_table(ds: dict[str, Any]) -> Table:
     for row in ds["labels"]:
         table.add_row(*(str(row[c]) for c in ("label", "ok", "train", "valid", "test", "excluded")))
     for err in ds.get("errors", []):
-        table.add_row(f"[red]{err['path']}", err["reason"], "", "", "", "")
+        table.add_row(Text(shown(err["path"]), style="red"), err["reason"], "", "", "", "")
     return table
 
 

@@ -11,7 +11,9 @@ filter is consulted too, but the checks here do not depend on it.
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -21,6 +23,20 @@ from percmusic_cli.errors import DataError
 MB = 1 << 20
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _CHUNK = 1 << 20
+# The expansion ratio is judged only past this many bytes: a small archive of silence
+# compresses far better than music without being a bomb.
+_RATIO_FLOOR = 64 * MB
+_FREE_MARGIN = 64 * MB  # left free on the disk, for the database and arrays
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one archive may expand to; `ingest --archive-max-mb/--archive-max-ratio`."""
+
+    max_member_bytes: int = 200 * MB
+    max_total_bytes: int = 4096 * MB
+    max_ratio: float = 50.0  # extracted bytes per compressed byte
 
 
 def is_archive(path: Path) -> bool:
@@ -31,46 +47,110 @@ def is_archive(path: Path) -> bool:
 def safe_extract(
     archive: Path,
     target: Path,
-    max_member_bytes: int = 200 * MB,
-    max_total_bytes: int = 4096 * MB,
+    max_member_bytes: int = Limits.max_member_bytes,
+    max_total_bytes: int = Limits.max_total_bytes,
+    max_ratio: float = Limits.max_ratio,
 ) -> list[Problem]:
-    """Extract `archive` under `target`; returns what was skipped, one line each."""
+    """Extract `archive` under `target`; returns what was skipped, one line each. Raises
+    DataError when the archive is unreadable from the start, when the disk lacks room, or
+    when the total or the expansion ratio passes its limit (what was extracted stays)."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     root = os.path.realpath(target)
+    size = Path(archive).stat().st_size
+    _check_room(archive, root, size)
     problems: list[Problem] = []
     try:
         tar = tarfile.open(archive, mode="r:*")  # noqa: SIM115 (closed by the with below)
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise DataError(f"{archive}: not a readable tar archive ({exc})") from exc
+        raise DataError(
+            f"{archive}: not a readable tar archive: {_not_a_tar(archive, size)}"
+        ) from exc
+    limits = Limits(max_member_bytes, max_total_bytes, max_ratio)
     with tar:
         try:
-            _extract_all(tar, root, max_member_bytes, max_total_bytes, problems)
+            _extract_all(tar, root, limits, size, problems, archive)
         except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
             # A truncated or corrupt archive: what was completed stays, the rest is reported.
-            problems.append(Problem(str(archive), f"archive unreadable past this point: {exc}"))
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            problems.append(Problem(str(archive), f"archive unreadable past this point: {reason}"))
     return problems
 
 
+def _not_a_tar(archive: Path, size: int) -> str:
+    if size == 0:
+        return "empty file (0 bytes)"
+    with open(archive, "rb") as fh:
+        head = fh.read(8)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f"{kind}-compressed, but no readable tar archive inside"
+    return "neither plain tar nor gzip, bzip2 or xz compressed"
+
+
+def _check_room(archive: Path, root: str, size: int) -> None:
+    """An archive expands to at least its own size: refuse before writing anything."""
+    free = shutil.disk_usage(root).free
+    if size + _FREE_MARGIN > free:
+        raise DataError(
+            f"{archive}: not enough free disk space to extract it under {root}: "
+            f"{free // MB} MB free, the archive alone is {size // MB} MB"
+        )
+
+
+def _check_ratio(archive: Path, expanded: int, size: int, lim: Limits) -> None:
+    """`expanded`: the bytes extracted so far plus the next member's (skipped members are
+    not counted: a header may declare any size with nothing behind it)."""
+    if expanded > _RATIO_FLOOR and expanded > lim.max_ratio * max(size, 1):
+        raise DataError(
+            f"{archive}: extraction stopped: it expands to {expanded / max(size, 1):.0f} times "
+            f"its compressed size (limit {lim.max_ratio:g}; a decompression bomb? raise "
+            "--archive-max-ratio if this is expected)"
+        )
+
+
+def _check_room_for(archive: Path, root: str, total: int, next_size: int, lim: Limits) -> None:
+    if total + next_size > lim.max_total_bytes:
+        raise DataError(
+            f"{archive}: extraction stopped: it would expand past {lim.max_total_bytes // MB} MB "
+            "(raise --archive-max-mb if this is expected)"
+        )
+    if next_size + _FREE_MARGIN > shutil.disk_usage(root).free:
+        raise DataError(
+            f"{archive}: extraction stopped: not enough free disk space under {root} "
+            f"for the next {max(next_size // MB, 1)} MB"
+        )
+
+
 def _extract_all(
-    tar: tarfile.TarFile, root: str, max_member: int, max_total: int, problems: list[Problem]
+    tar: tarfile.TarFile,
+    root: str,
+    limits: Limits,
+    size: int,
+    problems: list[Problem],
+    archive: Path,
 ) -> None:
     total = 0
     seen: set[str] = set()
     for member in tar:
-        reason = _member_problem(member, root, max_member, seen)
-        if reason is None and member.isfile() and total + member.size > max_total:
-            reason = f"skipped: total extracted size would exceed {max_total} bytes"
+        reason = _member_problem(member, root, limits.max_member_bytes, seen)
         if reason is not None:
             problems.append(Problem(member.name, reason))
             continue
-        seen.add(_normal(member.name))
         dest = os.path.join(root, *PurePosixPath(_normal(member.name)).parts)
-        if member.isdir():
-            os.makedirs(dest, exist_ok=True)
+        if member.isfile():
+            _check_ratio(archive, total + member.size, size, limits)
+            _check_room_for(archive, root, total, member.size, limits)
+        try:
+            if member.isdir():
+                os.makedirs(dest, exist_ok=True)
+            else:
+                _extract_file(tar, member, dest)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            problems.append(Problem(member.name, "skipped: a file and a folder share this name"))
             continue
-        total += member.size
-        _extract_file(tar, member, dest)
+        seen.add(_normal(member.name))
+        total += member.size if member.isfile() else 0
 
 
 def _normal(name: str) -> str:

@@ -31,7 +31,7 @@ from torch import Tensor
 
 from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check_training_size
 from percmusic_cli.devices import resolve_device
-from percmusic_cli.errors import UsageError
+from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.baseline import trivial_baseline
 from percmusic_cli.metrics import registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
@@ -169,14 +169,35 @@ def _amp_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
     return torch.bfloat16
 
 
+class Diverged(DataError):
+    """The loss, a gradient or a weight stopped being finite: training cannot go on."""
+
+
+def _all_finite(tensors: list[Tensor]) -> bool:
+    # One reduction per tensor, one sync: a sum is NaN or inf iff some element is.
+    if not tensors:
+        return True
+    return bool(torch.isfinite(torch.stack([t.detach().float().sum() for t in tensors])).all())
+
+
 def _step(state: _State, loss_fn: LossFn, x: Tensor, amp: torch.dtype | None) -> float:
+    """One optimiser step. Raises Diverged, before the optimiser touches the weights, when
+    the loss or a gradient is not finite, and after it when a weight is not."""
     with torch.autocast(x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
         x_hat = state.model(x)
     loss = loss_fn(x_hat.float(), x)
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise Diverged(f"loss {value}")
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    params = [p for p in state.model.parameters() if p.grad is not None]
+    if not _all_finite([p.grad for p in params if p.grad is not None]):
+        raise Diverged("a gradient is NaN or infinite")
     state.optimizer.step()
-    return float(loss.detach())
+    if not _all_finite(list(state.model.parameters())):
+        raise Diverged("the weights became NaN or infinite")
+    return value
 
 
 def _save(state: _State, cfg: TrainConfig, run_dir: Path, device: str, wall: float) -> Path:
@@ -254,12 +275,15 @@ def _loop(
     try:
         while state.step < last:
             x = _draw(cfg, state.generator, images).to(device)
-            value = _step(state, loss_fn, x, amp)
+            try:
+                value = _step(state, loss_fn, x, amp)
+            except Diverged as exc:
+                # Nothing of this step is saved: the last checkpoint holds finite weights.
+                raise Diverged(
+                    f"{cfg.loss} training diverged at step {state.step + 1} (lr {cfg.lr:g}): "
+                    f"{exc}; lower --lr"
+                ) from None
             state.step += 1
-            if not math.isfinite(value):
-                raise UsageError(
-                    f"training diverged: loss {value} at step {state.step}; lower the lr"
-                )
             state.history.append((state.step, value))
             task.advance(1, info=f"loss {value:.4f}")
             if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:

@@ -79,9 +79,11 @@ def nlpd_pyramid(x: Tensor, config: NlpdConfig = NlpdConfig()) -> list[Tensor]:
 
 
 def safe_sqrt(x: Tensor) -> Tensor:
-    """sqrt with value 0 and gradient 0 at 0 (identical images), instead of an infinite one."""
-    positive = x > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, x, torch.ones_like(x))), 0.0)
+    """sqrt with value 0 and gradient 0 at 0 (identical images), instead of an infinite one.
+    Only an exact 0 is special-cased: NaN (a diverging model) stays NaN, so the training
+    loop's divergence check sees it."""
+    zero = x == 0
+    return torch.where(zero, 0.0, torch.sqrt(torch.where(zero, torch.ones_like(x), x)))
 
 
 def nlpd(x: Tensor, y: Tensor, config: NlpdConfig = NlpdConfig()) -> Tensor:

@@ -91,7 +91,12 @@ class PairwiseEngine:
         require_side(h, w, self.spec.name, registry.min_side(self.spec, self.settings))
         images = np.ascontiguousarray(images, dtype=np.float32)
         if not np.isfinite(images).all():
-            raise DataError("images hold NaN or infinite values")
+            bad = np.flatnonzero(~np.isfinite(images.reshape(len(images), -1)).all(axis=1))
+            raise DataError(
+                f"images at rows {', '.join(map(str, bad[:5]))}"
+                f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''} "
+                "hold NaN or infinite values"
+            )
         fast = self.spec.fast_pairwise
         if fast is not None:
             state = fast.prepare(images, self.settings, self.device)

@@ -38,6 +38,7 @@ from percmusic_cli.config import ModelConfig
 from percmusic_cli.errors import ArrayIntegrityError, StoreError, UsageError
 from percmusic_cli.hashing import file_digest
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
+from percmusic_cli.store.arrays import DIR_MODE, FILE_MODE
 
 FORMAT = "percmusic-checkpoint"
 FORMAT_VERSION = 1
@@ -129,6 +130,14 @@ def _write_files(
     return {name: file_digest(tmp / name) for name in names}
 
 
+def _follow_umask(folder: Path) -> None:
+    # mkdtemp makes 0700 and safetensors writes 0600: give the modes open() would, so a
+    # group can share a store.
+    os.chmod(folder, DIR_MODE)
+    for child in folder.iterdir():
+        os.chmod(child, FILE_MODE)
+
+
 def save_checkpoint(
     directory: Path,
     model: nn.Module,
@@ -154,6 +163,7 @@ def save_checkpoint(
         doc["versions"] = _versions()
         doc["files"] = files
         _write_json(tmp / "meta.json", doc)
+        _follow_umask(tmp)
         final = directory / f"{PREFIX}{step:08d}"
         if final.exists():  # re-saving the same step: the new one replaces it
             shutil.rmtree(final)
@@ -184,6 +194,13 @@ def latest_checkpoint(directory: Path) -> Path | None:
         return directory
     found = checkpoints(directory)
     return found[-1] if found else None
+
+
+def prune(directory: Path, keep: int = 1) -> None:
+    """Keep the newest `keep` complete checkpoints; remove older ones and the temporary
+    folders of interrupted saves (a kill between saving and pruning leaves both)."""
+    if directory.is_dir():
+        _prune(directory, keep)
 
 
 def _prune(directory: Path, keep: int) -> None:

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from percmusic_cli.experiments.report import Evaluation
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 
 CORNER = "true \\ predicted"
 _CORNER_LINES = "true \\\npredicted"
@@ -46,7 +46,7 @@ def confusion_table(evaluation: Evaluation, title: str | None = None, width: int
     row_w, col_w = _widths(labels, max_count, width)
     heads = fmt.abbreviate(labels, col_w)
     table = Table(
-        title=title,
+        title=None if title is None else safe.title(title),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         padding=(0, 1, 0, 0),
@@ -56,9 +56,9 @@ def confusion_table(evaluation: Evaluation, title: str | None = None, width: int
     )
     table.add_column(_CORNER_LINES, width=row_w, style="bold", no_wrap=True)
     for h in heads:
-        table.add_column(h, justify="right", no_wrap=True, min_width=col_w)
+        table.add_column(safe.text(h), justify="right", no_wrap=True, min_width=col_w)
     for lab, row in zip(fmt.abbreviate(labels, row_w), conf, strict=True):
         total = sum(row)
         cells = [Text(str(v), style=shade(v / total if total else 0.0)) for v in row]
-        table.add_row(lab, *cells)
+        table.add_row(safe.text(lab), *cells)
     return table

@@ -8,7 +8,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 
 
 def _cell(row: Mapping[str, Any]) -> str:
@@ -20,7 +20,7 @@ def study_table(result: Mapping[str, Any]) -> Table:
     """Test weighted F1 with 95% CIs; the chosen k or C in brackets."""
     table = Table(
         padding=(0, 1, 0, 0),
-        title=f"{result['dataset']} / {result['split']}: test weighted F1 [95% CI]",
+        title=safe.title(f"{result['dataset']} / {result['split']}: test weighted F1 [95% CI]"),
         caption="KNN: the metric as distance (Experiment 1). AE + LR: logistic regression on "
         "the latents of an autoencoder trained on uniform noise with the metric as loss "
         f"(Experiment 2, preset {result['preset']}). Controls: the same LR on pooled raw "

@@ -7,9 +7,10 @@ from typing import Any
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli.experiments.report import ClassifierResult, Evaluation
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 
 
 def _selection_label(method: str) -> str:
@@ -20,7 +21,9 @@ def evaluation_table(result: ClassifierResult, title: str) -> Table:
     """Summary of one run: test scores with 95% CIs, chosen k or C, selection score."""
     ev, curve = result.evaluation, result.curve
     level = round(ev.f1_weighted_ci.level * 100)
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False, title_justify="left")
+    table = Table(
+        title=safe.title(title), box=box.SIMPLE_HEAD, show_header=False, title_justify="left"
+    )
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     wci, aci = ev.f1_weighted_ci, ev.accuracy_ci
@@ -45,7 +48,7 @@ def per_class_table(evaluation: Evaluation, title: str | None = None) -> Table:
     for c in evaluation.per_class:
         # No test items: there is no score to show, which is not a score of 0.
         cells = (c.precision, c.recall, c.f1) if c.support else (None, None, None)
-        table.add_row(c.label, *(fmt.score(x, na=NA) for x in cells), str(c.support))
+        table.add_row(safe.text(c.label), *(fmt.score(x, na=NA) for x in cells), str(c.support))
     table.add_section()
     table.add_row(
         _macro_label(evaluation), "", "", fmt.score(evaluation.f1_macro), str(evaluation.n)
@@ -126,9 +129,9 @@ def runs_table(
     if show_date:
         table.add_column("date", no_wrap=True)
     for r in rows:
-        cells = [
-            str(r["run_id"]),
-            str(r.get("metric") or fmt.MISSING),
+        cells: list[Text | str] = [
+            safe.text(r["run_id"]),
+            safe.text(r.get("metric") or fmt.MISSING),
             *([str(r.get("split") or fmt.MISSING)] if show_split else []),
             _param_cell(r),
             fmt.score(r.get("valid_f1")),
@@ -154,5 +157,5 @@ def distance_summary_table(stats: Sequence[Mapping[str, Any]], title: str | None
     for name in SUMMARY_COLUMNS:
         table.add_column(name, justify="right", no_wrap=True)
     for row in stats:
-        table.add_row(str(row["group"]), *(fmt.quantity(row.get(k)) for k in SUMMARY_COLUMNS))
+        table.add_row(safe.text(row["group"]), *(fmt.quantity(row.get(k)) for k in SUMMARY_COLUMNS))
     return table

@@ -18,6 +18,7 @@ deleted: a run whose inputs are gone stays a problem until its inputs are recomp
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -26,11 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from percmusic_cli.errors import ArrayIntegrityError
 from percmusic_cli.store import Store
 from percmusic_cli.store import check as sc
 from percmusic_cli.store import tables as t
-from percmusic_cli.store.arrays import TMP_PREFIX, ArrayRecord, sha256_file
+from percmusic_cli.store.arrays import (
+    TMP_PREFIX,
+    ArrayRecord,
+    nonfinite_rows,
+    part_problem,
+    sha256_file,
+)
+from percmusic_cli.store.db import DB_NAME
 
 CKPT_TMP_PREFIX = ".tmp-ckpt-"
 PARTS_SUFFIX = ".parts"
@@ -43,6 +53,8 @@ _PARTIAL = re.compile(r"^\..+\.partial-\d+$")  # archive extraction, synthetic c
 # problem kinds fixed by forgetting the array and its derived rows
 _ARRAY_KINDS = (
     "array_missing",
+    "array_size_mismatch",
+    "array_not_finite",
     "array_altered",
     "array_unreadable",
     "array_mismatch",
@@ -78,26 +90,25 @@ class Scan:
             self.leftovers.append(Finding(kind, path, detail))
 
 
-def check_store(store: Store, repair: bool = False) -> dict[str, Any]:
-    """Verify the store; with `repair` (the caller holds the writer lock) fix what can be."""
-    if not store.exists():
-        return {
-            "store": str(store.root),
-            "exists": False,
-            "ok": True,
-            "writer": None,
-            "checked": {},
-            "problems": [],
-            "leftovers": [],
-            "in_progress": [],
-            "repaired": [],
-        }
-    scan = _scan(store, None if repair else sc.writer_holder(store.root))
+def check_store(store: Store, repair: bool = False, sources: bool = False) -> dict[str, Any]:
+    """Verify the store; with `repair` (the caller holds the writer lock) fix what can be;
+    with `sources`, hash every source audio file again against its recorded md5."""
+    missing = _database_missing(store)
+    if missing is not None:
+        return missing
+    empty = sc.schema_less(store.db_path)
+    if empty:
+        return _database_empty(store, repair)
+    scan = _scan(store, None if repair else sc.writer_holder(store.root), sources)
     repaired: list[Finding] = []
     if repair:
         repaired = _repair(store, scan)
         if repaired:
-            scan = _scan(store, None)
+            scan = _scan(store, None, sources)
+    return _report(store, scan, repaired)
+
+
+def _report(store: Store, scan: Scan, repaired: list[Finding]) -> dict[str, Any]:
     return {
         "store": str(store.root),
         "exists": True,
@@ -111,10 +122,48 @@ def check_store(store: Store, repair: bool = False) -> dict[str, Any]:
     }
 
 
+def _database_missing(store: Store) -> dict[str, Any] | None:
+    """None when the database exists. Without one, arrays or checkpoints on disk are
+    orphans (the database was deleted or moved), which is a problem, not an empty store."""
+    if store.exists():
+        return None
+    scan = Scan(writer=None)
+    for folder in (store.arrays_dir, store.checkpoints_dir):
+        if folder.is_dir() and any(folder.iterdir()):
+            n = sum(1 for _ in folder.iterdir())
+            scan.problems.append(
+                Finding(
+                    "database_missing",
+                    _rel(store, folder),
+                    f"{n} entries, but the database {store.db_path.name} is missing: they are "
+                    "orphaned (restore the database, or move them away and start again)",
+                )
+            )
+    report = _report(store, scan, [])
+    report["exists"] = bool(scan.problems)
+    return report
+
+
+def _database_empty(store: Store, repair: bool) -> dict[str, Any]:
+    scan = Scan(writer=None)
+    finding = Finding(
+        "database_empty",
+        DB_NAME,
+        "the database has no tables (a command was killed while creating it); "
+        "`check --repair` removes it and the next command creates it again",
+    )
+    if not repair:
+        scan.problems.append(finding)
+        return _report(store, scan, [])
+    _remove(store.db_path)
+    (store.root / f"{DB_NAME}.wal").unlink(missing_ok=True)
+    return _report(store, scan, [Finding("removed", DB_NAME, finding.detail)])
+
+
 # ---------------------------------------------------------------- scanning
 
 
-def _scan(store: Store, writer: str | None) -> Scan:
+def _scan(store: Store, writer: str | None, sources: bool = False) -> Scan:
     with store.connect(read_only=True) as con:
         records = t.all_array_records(con)
         derived = sc.derived_rows(con)
@@ -139,6 +188,12 @@ def _scan(store: Store, writer: str | None) -> Scan:
     _scan_arrays_dir(store, recorded, scan)
     _scan_checkpoints_dir(store, {str(m["checkpoint_dir"]) for m in models}, scan)
     _scan_sources(store, scan)
+    if sources:
+        from percmusic_cli.steps.sources import verify
+
+        n, found = verify(store)
+        scan.problems += [Finding(kind, path, detail) for kind, path, detail in found]
+        scan.checked["sources"] = n
     for run in orphan_runs:
         scan.problems.append(
             Finding(
@@ -157,11 +212,20 @@ def _check_array(root: Path, rec: ArrayRecord, scan: Scan) -> None:
         scan.problems.append(Finding("array_missing", rec.path, "the file is missing"))
         return
     try:
-        shape, dtype = sc.npy_header(path)
+        shape, dtype, offset = sc.npy_layout(path)
     except (OSError, ValueError) as exc:
         scan.problems.append(Finding("array_unreadable", rec.path, f"refused: {exc}"))
         return
-    if path.stat().st_size != rec.nbytes or sha256_file(path) != rec.sha256:
+    size, expected = path.stat().st_size, offset + math.prod(shape) * np.dtype(dtype).itemsize
+    if size != expected:
+        scan.problems.append(
+            Finding(
+                "array_size_mismatch",
+                rec.path,
+                f"{size} bytes, but its header ({dtype}{list(shape)}) needs {expected}",
+            )
+        )
+    elif size != rec.nbytes or sha256_file(path) != rec.sha256:
         scan.problems.append(
             Finding("array_altered", rec.path, "its sha256 differs from the one recorded")
         )
@@ -173,6 +237,18 @@ def _check_array(root: Path, rec: ArrayRecord, scan: Scan) -> None:
                 f"holds {dtype}{list(shape)}, the store recorded {rec.dtype}{list(rec.shape)}",
             )
         )
+    elif rec.kind == "features":
+        bad = nonfinite_rows(np.load(path, mmap_mode="r", allow_pickle=False))
+        if len(bad):
+            scan.problems.append(
+                Finding(
+                    "array_not_finite",
+                    rec.path,
+                    f"{len(bad)} images hold NaN or infinite values (rows "
+                    f"{', '.join(map(str, bad[:5].tolist()))}); `check --repair`, then "
+                    "`percmusic features` leaves those tracks out",
+                )
+            )
 
 
 def _check_models(store: Store, models: list[dict[str, Any]], scan: Scan) -> None:
@@ -262,9 +338,20 @@ def _scan_arrays_dir(store: Store, recorded: set[str], scan: Scan) -> None:
 
 def _scan_parts(store: Store, folder: Path, done: bool, scan: Scan) -> None:
     rel = _rel(store, folder)
-    parts = [p for p in folder.iterdir() if not p.name.startswith(TMP_PREFIX)]
+    parts = [p for p in folder.glob("*.npz") if not p.name.startswith(TMP_PREFIX)]
     for tmp in folder.glob(f"{TMP_PREFIX}*"):
         scan.leftover("temporary", _rel(store, tmp), "temporary file of an interrupted write")
+    array_rel = rel[: -len(PARTS_SUFFIX)]
+    for part in sorted(parts):
+        why = part_problem(store.root, array_rel, part.stem)
+        if why is None:
+            continue
+        if part.with_suffix(".sha256").is_file():
+            scan.problems.append(
+                Finding("part_damaged", _rel(store, part), f"{why}; `check --repair` removes it")
+            )
+        else:
+            scan.leftover("part_unchecked", _rel(store, part), why)
     if done:
         scan.leftover("stale_parts", rel, "parts of an array that is already recorded")
     else:
@@ -290,6 +377,14 @@ def _scan_checkpoints_dir(store: Store, model_dirs: set[str], scan: Scan) -> Non
             continue
         for tmp in sorted(entry.glob(f"{CKPT_TMP_PREFIX}*")):
             scan.leftover("temporary", _rel(store, tmp), "checkpoint of an interrupted save")
+        # complete checkpoints are renamed into place as ckpt-<step>; only the newest is used
+        done = sorted(p for p in entry.glob("ckpt-*") if p.is_dir())
+        for old in done[:-1]:
+            scan.leftover(
+                "superseded",
+                _rel(store, old),
+                "an older checkpoint kept by an interrupted save (the newest one is used)",
+            )
 
 
 def _scan_sources(store: Store, scan: Scan) -> None:
@@ -352,6 +447,10 @@ def _fix(store: Store, f: Finding) -> Finding | None:
             f"{f.kind}: model marked for retraining"
             + (f"; checkpoint moved to {moved}" if moved else ""),
         )
+    if f.kind == "part_damaged":
+        _remove(store.root / f.path)
+        (store.root / f.path).with_suffix(".sha256").unlink(missing_ok=True)
+        return Finding("removed", f.path, "damaged part: the next run recomputes it")
     if f.kind in ("orphan_file", "orphan_checkpoint"):
         return Finding("quarantined", f.path, f"{f.kind}: moved to {_quarantine(store, f.path)}")
     return None  # inputs_missing: a user's results are never deleted

@@ -91,8 +91,22 @@ def _latents(
         latents = pool_images(images, cfg.pool)
     else:
         latents = encode_pooled(enc.model, images, cfg.pool, device, cfg.batch_size, reporter)
+    _check_finite(latents, view, enc)
     sm.save_latents(store, key, enc.key, view.feature_hash, cfg.pool, latents)
     return latents
+
+
+def _check_finite(latents: np.ndarray, view: SplitView, enc: Encoder) -> None:
+    bad = ~np.isfinite(latents.reshape(len(latents), -1)).all(axis=1)
+    if not bad.any():
+        return
+    ids = [view.track_ids[i] for i in np.flatnonzero(bad)[:3]]
+    more = f" and {int(bad.sum()) - len(ids)} more" if bad.sum() > len(ids) else ""
+    who = enc.meta.get("model_id", enc.name)
+    raise DataError(
+        f"model {who} gives NaN or infinite latents for tracks {', '.join(ids)}{more}: "
+        "its weights are probably not finite; retrain it with a lower --lr"
+    )
 
 
 def classify_with(

@@ -16,7 +16,7 @@ from typing import Any
 from percmusic_cli.audio import decode
 from percmusic_cli.config import SpectrogramConfig, check_dataset_name
 from percmusic_cli.datasets import fma, gtzan, synthetic
-from percmusic_cli.datasets.archive import safe_extract
+from percmusic_cli.datasets.archive import Limits, safe_extract
 from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
 from percmusic_cli.datasets.manifest import read_manifest
 from percmusic_cli.errors import DataError, DecodeError, UsageError
@@ -64,6 +64,9 @@ def _examine(dataset: str, kind: str, src: SourceFile, sample_rate: int) -> t.Tr
         "path": str(src.path),
     }
     try:
+        # stat before hashing: a file changed meanwhile shows a newer mtime next time
+        st = src.path.stat()
+        base.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
         md5 = file_digest(src.path, "md5")
     except OSError as exc:
         return t.TrackRow(
@@ -115,7 +118,9 @@ def _chunks(rows: Iterator[t.TrackRow]) -> Iterator[list[t.TrackRow]]:
         yield chunk
 
 
-def _source_root(store: Store, path: Path, dataset: str | None) -> tuple[Path, list[Any]]:
+def _source_root(
+    store: Store, path: Path, dataset: str | None, limits: Limits
+) -> tuple[Path, list[Any]]:
     """A folder to discover in: the path itself, or a safe extraction of an archive."""
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
@@ -124,7 +129,9 @@ def _source_root(store: Store, path: Path, dataset: str | None) -> tuple[Path, l
         # outside the store (`--dataset ../../x`, an absolute path, an empty stem).
         name = _plain_name(dataset, path.name.split(".")[0])
         target = store.sources_dir / name
-        problems = safe_extract(path, target)
+        problems = safe_extract(
+            path, target, limits.max_member_bytes, limits.max_total_bytes, limits.max_ratio
+        )
         return target, list(problems)
     if not path.is_dir():
         raise DataError(f"{path}: not a folder or a tar archive")
@@ -163,13 +170,16 @@ def ingest(
     reporter: Reporter | None = None,
     workers: int = 2,
     spectrogram: SpectrogramConfig | None = None,
+    limits: Limits | None = None,
     source: SourceOptions | None = None,
 ) -> IngestSummary:
     reporter = reporter or NullReporter()
     started = time.monotonic()
     if dataset is not None:
         check_dataset_name(dataset)  # before anything is extracted or written
-    found, extract_problems, name, root = _find(store, path, dataset, source or SourceOptions())
+    found, extract_problems, name, root = _find(
+        store, path, dataset, source or SourceOptions(), limits or Limits()
+    )
     where = path if path is not None else (source or SourceOptions()).manifest
     summary = IngestSummary(dataset=name, kind=found.kind, root=str(root.resolve()))
     problems = [(p.path, p.reason) for p in [*extract_problems, *found.problems]]
@@ -207,7 +217,7 @@ class SourceOptions:
 
 
 def _find(
-    store: Store, path: Path | None, dataset: str | None, source: SourceOptions
+    store: Store, path: Path | None, dataset: str | None, source: SourceOptions, limits: Limits
 ) -> tuple[Discovery, list[Any], str, Path]:
     """What to ingest, problems met on the way, the dataset's name and its root folder."""
     if source.manifest is not None:
@@ -226,7 +236,7 @@ def _find(
         raise UsageError(
             f"--subset applies to an FMA folder; {path} has no fma_metadata/tracks.csv"
         )
-    root, extract_problems = _source_root(store, path, dataset)
+    root, extract_problems = _source_root(store, path, dataset, limits)
     found = discover(root)
     name = _plain_name(dataset, "gtzan" if found.kind == "gtzan" else root.resolve().name)
     return found, extract_problems, name, root

@@ -15,7 +15,7 @@ from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.baseline import final_loss, learning
-from percmusic_cli.experiments.train import TrainResult, check_inputs, train
+from percmusic_cli.experiments.train import Diverged, TrainResult, check_inputs, train
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
 from percmusic_cli.models import cache as model_cache
@@ -139,7 +139,10 @@ def _train_here(store: Store, t: TrainTask, reporter: Reporter) -> TrainResult:
     images = None
     if t.feature_hash is not None and t.rows is not None:
         images = load_features(store, t.feature_hash)[1][t.rows]
-    return train(t.cfg, t.model_cfg, Path(t.run_dir), reporter, spectrograms=images)
+    try:
+        return train(t.cfg, t.model_cfg, Path(t.run_dir), reporter, spectrograms=images)
+    except Diverged as exc:
+        raise Diverged(f"model {Path(t.run_dir).name}: {exc}") from None
 
 
 def _record(

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,18 @@ from percmusic_cli.errors import ArrayIntegrityError, StoreError
 from percmusic_cli.hashing import file_digest
 
 TMP_PREFIX = ".tmp-"
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()
+FILE_MODE = 0o666 & ~UMASK  # what open() would give: a group can share a store
+DIR_MODE = 0o777 & ~UMASK
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ def atomic_file(target: Path) -> Iterator[IO[bytes]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
     try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; follow the umask like other files
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
@@ -103,6 +117,17 @@ def read_array(root: Path, record: ArrayRecord, mmap: bool = False) -> np.ndarra
     return np.asarray(array)
 
 
+def nonfinite_rows(images: np.ndarray, block: int = 64) -> np.ndarray:
+    """Indices of the images holding NaN or infinity (checked a block at a time, so a
+    memory-mapped array is never copied whole)."""
+    found = []
+    for start in range(0, len(images), block):
+        chunk = np.asarray(images[start : start + block])
+        ok = np.isfinite(chunk.reshape(len(chunk), -1)).all(axis=1)
+        found.append(start + np.flatnonzero(~ok))
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 # Parts: resumable pieces of one array (feature chunks, distance tiles). They live in a
 # `<name>.parts/` folder beside the final file, are written atomically one by one, and
 # are removed once the assembled array has been recorded.
@@ -112,29 +137,66 @@ def parts_dir(root: Path, rel_path: str) -> Path:
     return root / (rel_path + ".parts")
 
 
+def _part_paths(root: Path, rel_path: str, key: str) -> tuple[Path, Path]:
+    folder = parts_dir(root, rel_path)
+    return folder / f"{key}.npz", folder / f"{key}.sha256"
+
+
 def write_part(root: Path, rel_path: str, key: str, arrays: dict[str, np.ndarray]) -> None:
-    target = parts_dir(root, rel_path) / f"{key}.npz"
+    """Write the part, then its checksum beside it: a part without one (a kill between
+    the two) or with a different one is not used."""
+    target, checksum = _part_paths(root, rel_path, key)
     try:
         with atomic_file(target) as fh:
             np.savez(fh, allow_pickle=False, **arrays)
+        with atomic_file(checksum) as fh:
+            fh.write(sha256_file(target).encode())
     except OSError as exc:
         raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
+def part_problem(root: Path, rel_path: str, key: str) -> str | None:
+    """Why the part `key` cannot be used (None when it is sound or absent)."""
+    target, checksum = _part_paths(root, rel_path, key)
+    if not target.is_file():
+        return None
+    try:
+        recorded = checksum.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return "it has no checksum (written by an interrupted run)"
+    if sha256_file(target) != recorded:
+        return "its sha256 differs from the one written with it (damaged)"
+    return None
+
+
+def discard_part(root: Path, rel_path: str, key: str) -> None:
+    for path in _part_paths(root, rel_path, key):
+        path.unlink(missing_ok=True)
+
+
 def has_part(root: Path, rel_path: str, key: str) -> bool:
-    return (parts_dir(root, rel_path) / f"{key}.npz").is_file()
+    """True when the part exists and matches its checksum; a damaged one is discarded."""
+    target, _ = _part_paths(root, rel_path, key)
+    if not target.is_file():
+        return False
+    if part_problem(root, rel_path, key) is not None:
+        discard_part(root, rel_path, key)
+        return False
+    return True
 
 
 def read_part(
     root: Path, rel_path: str, key: str, names: tuple[str, ...] | None = None
 ) -> dict[str, np.ndarray]:
     """The part's arrays, or only `names` (an .npz member is read only when asked for)."""
-    target = parts_dir(root, rel_path) / f"{key}.npz"
+    target, _ = _part_paths(root, rel_path, key)
     try:
         with np.load(target, allow_pickle=False) as data:
             return {name: data[name] for name in (names or data.files)}
-    except (ValueError, OSError, KeyError) as exc:
-        raise ArrayIntegrityError(f"part file {target} is unreadable: {exc}") from exc
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ArrayIntegrityError(
+            f"part file {target} is unreadable: {exc} (`percmusic check --repair` removes it)"
+        ) from exc
 
 
 def remove_parts(root: Path, rel_path: str) -> None:
@@ -182,6 +244,11 @@ def assemble_parts(
                 part = np.ascontiguousarray(
                     read_part(root, rel_path, key, (name,))[name], dtype=dtype
                 )
+                if tuple(part.shape[1:]) != tuple(shape[1:]):
+                    raise ArrayIntegrityError(
+                        f"part {key} of {target} holds rows of shape {list(part.shape[1:])}, "
+                        f"expected {list(shape[1:])} (`percmusic check --repair` removes it)"
+                    )
                 rows += part.shape[0]
                 out.write(part.tobytes())
     except OSError as exc:

@@ -105,6 +105,12 @@ def mark_model_broken(con: t.Con, model_id: str) -> None:
 def npy_header(path: Path) -> tuple[tuple[int, ...], str]:
     """Shape and dtype from an .npy header, parsed as a literal (no pickle, no data read).
     Raises ValueError when the file is not an .npy file or holds Python objects."""
+    shape, dtype, _ = npy_layout(path)
+    return shape, dtype
+
+
+def npy_layout(path: Path) -> tuple[tuple[int, ...], str, int]:
+    """npy_header's shape and dtype, and the offset where the data starts."""
     with open(path, "rb") as fh:
         magic = fh.read(8)
         if len(magic) < 8 or not magic.startswith(_NPY_MAGIC):
@@ -114,6 +120,7 @@ def npy_header(path: Path) -> tuple[tuple[int, ...], str]:
         if header_len > 1 << 16:
             raise ValueError("implausible .npy header length")
         text = fh.read(header_len).decode("latin1")
+        offset = fh.tell()
     try:
         doc = ast.literal_eval(text)
         dtype = np.dtype(doc["descr"])
@@ -122,7 +129,32 @@ def npy_header(path: Path) -> tuple[tuple[int, ...], str]:
         raise ValueError(f"unreadable .npy header ({exc})") from exc
     if dtype.hasobject:
         raise ValueError("it holds Python objects (a pickle), which are never loaded")
-    return shape, str(dtype)
+    return shape, str(dtype), offset
+
+
+def schema_less(db_path: Path) -> bool:
+    """True when the database file holds no schema_migrations table: created, then the
+    command was killed before its first migration committed."""
+    if not db_path.is_file():
+        return False
+    import duckdb
+
+    from percmusic_cli.store.db import CONNECT_CONFIG
+
+    try:
+        con = duckdb.connect(str(db_path), read_only=True, config=CONNECT_CONFIG)
+    except duckdb.Error:
+        return False  # opening it again reports why, in one line
+    try:
+        n = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not n or not n[0]:
+            return True
+        row = con.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        return not row or not row[0]
+    finally:
+        con.close()
 
 
 def writer_holder(root: Path) -> str | None:
@@ -130,7 +162,7 @@ def writer_holder(root: Path) -> str | None:
     lock for an instant only, so it never blocks and never records itself as the holder."""
     path = root / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:

@@ -17,10 +17,22 @@ import duckdb
 from percmusic_cli.errors import DataError, StoreError, StoreLockedError, UsageError
 from percmusic_cli.store.lock import WriterLock
 from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
+from percmusic_cli.store.sweep import sweep
 
 DB_NAME = "percmusic.duckdb"
 ENV_VAR = "PERCMUSIC_STORE"
 _PID = re.compile(r"PID (\d+)")
+# DuckDB raises a plain IOException for a lock conflict, with no code; its message starts
+# with this fixed phrase. Matched at the start only, since the path that follows is the
+# user's and may itself contain "lock".
+_LOCK_CONFLICT = "IO Error: Could not set lock on file"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# Never fetch or load an extension behind the user's back (a SQLite file in place of the
+# database would otherwise make DuckDB download its sqlite scanner).
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def locate(option: str | Path | None = None) -> Path:
@@ -41,6 +53,39 @@ def _store_path(text: str, name: str) -> Path:
     if resolved == Path(resolved.anchor):
         raise UsageError(f"{name} {text!r}: the filesystem root cannot be a store folder")
     return path
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and str(exc).startswith(_LOCK_CONFLICT)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _open_problem(path: Path, exc: BaseException) -> str:
+    """One line saying why `path` cannot be opened as a store database."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        head = b""
+    if head == _SQLITE_MAGIC:
+        return f"cannot open {path}: it is a SQLite file, not a percmusic (DuckDB) database"
+    return (
+        f"cannot open {path}: {_first_line(exc)} (the file is damaged or not a DuckDB "
+        "database; move it away to start a new store)"
+    )
+
+
+def _work_problem(path: Path, exc: BaseException) -> str:
+    text = str(exc)
+    if "No space left on device" in text:
+        return f"cannot write {path}: No space left on device"
+    if "Read-only file system" in text:
+        return f"cannot write {path}: Read-only file system"
+    return f"store database {path}: {_first_line(exc)}"
 
 
 def _lock_message(path: Path, exc: Exception) -> str:
@@ -69,37 +114,69 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create store folder {self.root}: {exc.strerror}") from exc
-        lock = WriterLock(self.root, wait_s=wait_s, command=command)
-        return lock
+        return WriterLock(
+            self.root, wait_s=wait_s, command=command, on_acquire=lambda: sweep(self.root, DB_NAME)
+        )
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work; waits while another process has the file open."""
         if read_only and not self.exists():
             raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
+        if not read_only and not self.exists():
+            self._create()
         con = self._open(read_only)
         try:
             if not read_only:
                 migrate(con)
+            elif schema_version(con) == 0:
+                raise DataError(
+                    f"store {self.root} has a database with no tables (a command was killed "
+                    "while creating it): run `percmusic ingest`, which sets it up"
+                )
             yield con
+        except duckdb.Error as exc:
+            # A failed write (disk full, I/O error) or a damaged file: one line naming it.
+            raise StoreError(_work_problem(self.db_path, exc)) from exc
         finally:
             con.close()
+
+    def _create(self) -> None:
+        """Create and migrate the database under a temporary name, then link it into place,
+        so a kill never leaves a database without tables under the real name."""
+        tmp = self.root / f".{DB_NAME}.tmp-{os.getpid()}"
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        try:
+            con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
+            try:
+                migrate(con)
+            finally:
+                con.close()
+            # link, not rename: a database another process created meanwhile is kept.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, self.db_path)
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.db_path}: {exc.strerror or exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot create {self.db_path}: {_first_line(exc)}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.busy_timeout_s
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.db_path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise StoreError(f"cannot open {self.db_path}: {exc}") from exc
+                return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
+            except duckdb.Error as exc:
+                if not is_lock_conflict(exc):
+                    raise StoreError(_open_problem(self.db_path, exc)) from exc
                 if time.monotonic() >= deadline:
                     raise StoreLockedError(_lock_message(self.db_path, exc)) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
-            except duckdb.Error as exc:
-                raise StoreError(f"cannot open {self.db_path}: {exc}") from exc
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

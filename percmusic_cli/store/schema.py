@@ -137,6 +137,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (dataset, track_id));
         """,
     ),
+    Migration(
+        8,
+        "size and mtime of each track's source file, to notice a file changed after ingest",
+        """
+        ALTER TABLE tracks ADD COLUMN size BIGINT;
+        ALTER TABLE tracks ADD COLUMN mtime_ns BIGINT;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -29,11 +29,14 @@ class TrackRow:
     channels: int | None
     status: str  # "ok" or "error"
     error: str | None
+    # the source file as it was hashed: a different size or mtime means hash it again
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 _TRACK_COLS = (
     "dataset, track_id, label, rel_path, path, md5, md5_status, duration_s, sample_rate, "
-    "channels, status, error"
+    "channels, status, error, size, mtime_ns"
 )
 
 
@@ -103,6 +106,8 @@ def write_tracks(con: Con, rows: Iterable[TrackRow]) -> None:
             r.channels,
             r.status,
             r.error,
+            r.size,
+            r.mtime_ns,
         ]
         for r in rows
     ]
@@ -122,6 +127,24 @@ def tracks(con: Con, dataset: str, only_ok: bool = False) -> list[TrackRow]:
     rows = con.execute(
         f"SELECT {_TRACK_COLS} FROM tracks WHERE dataset = ?{where} ORDER BY track_id", [dataset]
     ).fetchall()
+    return [TrackRow(*row) for row in rows]
+
+
+def fail_tracks(con: Con, dataset: str, reasons: dict[str, str]) -> None:
+    """Mark tracks unusable with a one-line reason each (later steps skip them)."""
+    if not reasons:
+        return
+    con.execute("BEGIN TRANSACTION")
+    for track_id, reason in reasons.items():
+        con.execute(
+            "UPDATE tracks SET status = 'error', error = ? WHERE dataset = ? AND track_id = ?",
+            [reason, dataset, track_id],
+        )
+    con.execute("COMMIT")
+
+
+def all_tracks(con: Con) -> list[TrackRow]:
+    rows = con.execute(f"SELECT {_TRACK_COLS} FROM tracks ORDER BY dataset, track_id").fetchall()
     return [TrackRow(*row) for row in rows]
 
 

@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from percmusic_cli.api import Store
+from percmusic_cli.render import safe
 from percmusic_cli.tui.screens.claims import ClaimsScreen
 from percmusic_cli.tui.screens.distances import DistancesScreen
 from percmusic_cli.tui.screens.overview import OverviewScreen
@@ -52,7 +53,7 @@ class Dashboard(App[None]):
     def __init__(self, store: Store, figures_dir: Path | None = None) -> None:
         super().__init__()
         self.store = store
-        self.sub_title = str(store.root)
+        self.sub_title = safe.shown(store.root)
         self.figures_dir = figures_dir or store.root / "figures"
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:

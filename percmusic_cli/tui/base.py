@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Static
 
 from percmusic_cli.api import Store
 from percmusic_cli.errors import PercmusicError, StoreLockedError
+from percmusic_cli.render import safe
 from percmusic_cli.tui.messages import LoadFailed
 
 
@@ -98,7 +99,7 @@ class DataScreen(Screen[None]):
         message.stop()
         self.failure = message
         self.add_class("failed")
-        self.query_one("#notice", Static).update(message.text)
+        self.query_one("#notice", Static).update(safe.markup(message.text, keep_newlines=True))
 
     def loaded(self) -> None:
         """Call when data arrived: hides a notice left from an earlier failure."""

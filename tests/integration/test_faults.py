@@ -48,6 +48,17 @@ def _kill_and_resume(ref: Any, command: str, seed: int, tmp_path: Path) -> None:
     assert outcome.identical, outcome.detail
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "seed"), [("ingest", 5), ("features", 6), ("features", 7)])
+def test_kill_when_a_file_appears_then_rerun_is_identical(
+    ref: Any, command: str, seed: int, tmp_path: Path
+) -> None:
+    """Death at the moment a temporary file, a part, an array or the database appears."""
+    outcome = faults.kill_and_resume(ref, command, "file", random.Random(seed), tmp_path)
+    assert outcome.killed, outcome
+    assert outcome.check_ok and outcome.rerun_ok and outcome.identical, outcome.detail
+
+
 @pytest.mark.slow  # kill-and-resume loops in subprocesses
 @pytest.mark.parametrize(
     ("command", "seed"), [("ingest", 1), ("features", 2), ("features", 3), ("distances", 4)]

@@ -68,9 +68,10 @@ def test_rerun_is_idempotent_and_does_not_rewrite(tmp_path: Path, hostile_tar: P
     assert kept.read_bytes() == b"b" * 50
 
 
-def test_total_limit(tmp_path: Path, hostile_tar: Path) -> None:
-    problems = safe_extract(hostile_tar, tmp_path / "out", max_total_bytes=120)
-    assert any("total extracted size" in p.reason for p in problems)
+def test_total_limit_stops_extraction(tmp_path: Path, hostile_tar: Path) -> None:
+    with pytest.raises(DataError, match=r"extraction stopped: it would expand past") as err:
+        safe_extract(hostile_tar, tmp_path / "out", max_total_bytes=120)
+    assert "\n" not in str(err.value) and str(hostile_tar) in str(err.value)
     assert (tmp_path / "out/genres/blues/blues.00000.au").exists()
     assert not (tmp_path / "out/genres/rock/rock.00000.au").exists()
 

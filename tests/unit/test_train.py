@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from percmusic_cli.config import ModelConfig, TrainConfig
-from percmusic_cli.errors import UsageError
+from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.train import _draw, train
 from percmusic_cli.models.checkpoint import checkpoints, load_checkpoint
 
@@ -174,5 +174,7 @@ def test_a_diverging_loss_stops_training_with_a_clear_error(
         return lambda x_hat, x: (x_hat - x).sum() * float("nan")
 
     monkeypatch.setattr("percmusic_cli.experiments.train.loss_function", nan_loss)
-    with pytest.raises(UsageError, match=r"diverged.*step 1"):
+    with pytest.raises(DataError, match=r"diverged at step 1.*loss nan") as err:
         train(_cfg(steps=3), TINY, tmp_path)
+    assert err.value.exit_code == 2  # a data problem, not a usage error (issue 13)
+    assert not list(tmp_path.glob("ckpt-*"))  # nothing of the diverged step is saved

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from percmusic_cli import api
 from percmusic_cli.errors import PercmusicError
-from percmusic_cli.render import fmt, runs_table
+from percmusic_cli.render import fmt, runs_table, safe
 from percmusic_cli.render.compare import compare_tables
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import CompareLoaded
@@ -51,14 +51,14 @@ def per_class_side_by_side(runs: list[dict[str, Any]]) -> Table:
     scores: list[dict[str, float | None]] = []
     for run in runs:
         # By run, not metric: two runs of one metric (another split, k) stay apart.
-        table.add_column(run["run_id"], justify="right", no_wrap=True)
+        table.add_column(safe.text(run["run_id"]), justify="right", no_wrap=True)
         scores.append({c["label"]: c["f1"] for c in run["result"]["evaluation"]["per_class"]})
     labels = sorted({lab for s in scores for lab in s})
     for lab in labels:
         values = [s.get(lab) for s in scores]
         best = max((v for v in values if v is not None), default=None)
         table.add_row(
-            lab,
+            safe.text(lab),
             *(
                 f"[bold]{fmt.score(v)}[/]"
                 if v is not None and v == best

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
 from percmusic_cli import api
-from percmusic_cli.render import distance_summary_table
+from percmusic_cli.render import distance_summary_table, safe
 from percmusic_cli.render.plots import density_violins
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import DistancesLoaded
@@ -133,7 +132,7 @@ class DistancesScreen(DataScreen):
             plot.styles.height = 3
             plot.set_draw(None)
             plot.update(
-                Text(
+                safe.text(
                     f"No stored {label} statistics for {self.dataset or 'this store'}: "
                     f"run `percmusic distances stats --metric {self.metric}`."
                 )

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from percmusic_cli import api
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import OverviewLoaded
 
@@ -29,14 +29,14 @@ def label_table(ds: dict[str, Any]) -> Table:
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
         title_justify="left",
-        title=f"{ds['name']}: tracks per label and split part",
+        title=safe.title(f"{ds['name']}: tracks per label and split part"),
     )
     table.add_column("label", no_wrap=True)
     for name in ("ok", *PARTS):
         table.add_column(name, justify="right")
     labels = ds.get("labels", [])
     for row in labels:
-        table.add_row(row["label"], *(str(row[k]) for k in ("ok", *PARTS)))
+        table.add_row(safe.text(row["label"]), *(str(row[k]) for k in ("ok", *PARTS)))
     table.add_section()
     table.add_row("total", *(str(sum(r[k] for r in labels)) for k in ("ok", *PARTS)), style="bold")
     return table

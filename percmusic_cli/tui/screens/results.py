@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from percmusic_cli import api
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import ResultsLoaded
 
@@ -81,9 +81,9 @@ def cells(run: dict[str, Any], marked: bool) -> list[str]:
     name = run.get("param_name") or ("k" if run.get("kind") == "knn" else "C")
     return [
         "✓" if marked else " ",
-        str(run["run_id"]),
-        str(run.get("metric") or fmt.MISSING),
-        str(run.get("split") or fmt.MISSING),
+        safe.markup(run["run_id"]),
+        safe.markup(run.get("metric") or fmt.MISSING),
+        safe.markup(run.get("split") or fmt.MISSING),
         fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
         fmt.score(run.get("valid_f1")),
         fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from percmusic_cli import api
-from percmusic_cli.render import confusion_table, curve_plot, evaluation_table
+from percmusic_cli.render import confusion_table, curve_plot, evaluation_table, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import RunLoaded
 from percmusic_cli.tui.widgets import TextPlot, f1_bars
@@ -95,7 +95,7 @@ class RunDetailScreen(DataScreen):
     def on_run_loaded(self, message: RunLoaded) -> None:
         self.loaded()
         self.run = run = message.run
-        self.title = f"{run['run_id']}"
+        self.title = safe.shown(run["run_id"])
         result = api.classifier_result(run)
         ev, width = result.evaluation, max(60, self.size.width - 4)
         self.query_one("#summary-text", Static).update(
@@ -111,7 +111,7 @@ class RunDetailScreen(DataScreen):
         )
         self.query_one("#f1-bars", Static).update(
             Group(
-                Text(f"{run['name']}: test F1 per class", style="bold"),
+                safe.text(f"{run['name']}: test F1 per class", style="bold"),
                 f1_bars(ev.per_class, width),
             )
         )
@@ -126,4 +126,6 @@ class RunDetailScreen(DataScreen):
         table.add_columns("track", "true", "predicted", "nearest (KNN)")
         for p in misclassified(run):
             near = ", ".join((p.get("neighbours") or [])[:3])
-            table.add_row(p["track_id"], p["true_label"], p["pred_label"], near)
+            table.add_row(
+                *(safe.markup(v) for v in (p["track_id"], p["true_label"], p["pred_label"], near))
+            )

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from percmusic_cli import api
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen, read
 from percmusic_cli.tui.messages import TrackLoaded, TracksLoaded
 from percmusic_cli.tui.widgets import Spectrogram
@@ -109,10 +109,10 @@ class TracksScreen(DataScreen):
         table.clear()
         for t in self.shown_tracks():
             table.add_row(
-                short_id(t["track_id"], t["label"]),
-                t["label"],
-                t["part"],
-                t["status"],
+                safe.markup(short_id(t["track_id"], t["label"])),
+                safe.markup(t["label"]),
+                safe.markup(t["part"]),
+                safe.markup(t["status"]),
                 key=row_key(t),
             )
 
@@ -159,7 +159,7 @@ class TracksScreen(DataScreen):
             {},
         )
         caption = f"{message.track_id} ({track.get('label', '?')}, {track.get('part', '-')})"
-        self.query_one("#track-caption", Static).update(caption)
+        self.query_one("#track-caption", Static).update(safe.markup(caption))
         self.query_one("#spectrogram", Spectrogram).show(
             message.image, "no spectrogram: run `percmusic features`"
         )
@@ -169,8 +169,8 @@ class TracksScreen(DataScreen):
             for i, n in enumerate(rows):
                 table.add_row(
                     metric if i == 0 else "",
-                    short_id(n["track_id"], n["label"]),
-                    n["label"],
+                    safe.markup(short_id(n["track_id"], n["label"])),
+                    safe.markup(n["label"]),
                     fmt.quantity(n["distance"]),
                 )
         if not message.neighbours:

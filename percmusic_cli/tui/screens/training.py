@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from percmusic_cli import api
-from percmusic_cli.render import fmt
+from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import TrainingLoaded
 
@@ -22,9 +22,9 @@ LIVE_REFRESH_S = 5.0
 
 def model_cells(m: dict[str, Any]) -> list[str]:
     return [
-        m["model_id"],
-        m.get("loss_label", m["loss"]),
-        m["data"],
+        safe.markup(m["model_id"]),
+        safe.markup(m.get("loss_label", m["loss"])),
+        safe.markup(m["data"]),
         f"{m['steps_done']}/{m['steps_total']}",
         m["status"],
         fmt.MISSING if m.get("wall_s") is None else f"{m['wall_s']:.0f}s",
