@@ -114,9 +114,16 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create store folder {self.root}: {exc.strerror}") from exc
-        return WriterLock(
-            self.root, wait_s=wait_s, command=command, on_acquire=lambda: sweep(self.root, DB_NAME)
-        )
+        return WriterLock(self.root, wait_s=wait_s, command=command, on_acquire=self._on_acquire)
+
+    def _on_acquire(self) -> None:
+        """Clean what an earlier kill left, then bring an older store up to this version's
+        schema before the command's first read (reads use read-only connections, which
+        never migrate, and would miss new columns)."""
+        sweep(self.root, DB_NAME)
+        if self.exists():
+            with self.connect():
+                pass
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

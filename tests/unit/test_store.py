@@ -54,6 +54,23 @@ def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
 
 
+def test_taking_the_writer_lock_migrates_an_older_store(tmp_path: Path) -> None:
+    """Writing commands read through read-only connections, which never migrate: the
+    writer lock brings the schema up to date first, so new columns are there to read."""
+    path = tmp_path / "percmusic.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+        "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    con.execute(MIGRATIONS[0].sql)
+    con.execute("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')")
+    con.close()
+    store = Store(tmp_path)
+    with store.writer(0.0, "test"), store.connect(read_only=True) as ro:
+        assert schema_version(ro) == LATEST_VERSION
+
+
 def test_newer_store_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path).connect() as con:
         con.execute("INSERT INTO schema_migrations (version, description) VALUES (999, 'x')")
