@@ -7,6 +7,7 @@ from typing import Any
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from percmusic_cli.render import fmt, safe
 
@@ -114,7 +115,7 @@ def claims_table(result: Mapping[str, Any]) -> Table:
             f"{c['diff']:+.3f}",
             f"[{c['low']:+.2f}, {c['high']:+.2f}]",
             f"{c['p_holm']:.3f}",
-            f"[{styles.get(c['verdict'], 'yellow')}]{c['verdict']}[/]",
+            Text(c["verdict"], style=styles.get(c["verdict"], "yellow")),
             _ratio_cell(c),
         )
     return table

@@ -290,3 +290,17 @@ def test_per_class_table_shows_na_and_counts_the_macro_classes() -> None:
     assert "macro F1 (2 of 3 classes)" in text
     # a and b score 2/3 each: the mean over the two, not (2/3 + 2/3 + 0) / 3
     assert f"{ev.f1_macro:.3f}" in text and ev.f1_macro == pytest.approx(2 / 3)
+
+
+def test_claims_verdicts_are_styled_not_literal_markup() -> None:
+    """The CLI's consoles read no markup in plain strings (hostile names): a verdict is a
+    styled Text, so it prints as a word, whole, in any console."""
+    from percmusic_cli.render.study import claims_table
+
+    claim = {"claim": "NLPD is the worst KNN distance", "diff": 0.18, "low": 0.1, "high": 0.28}
+    rows = [{**claim, "p_holm": 0.02, "verdict": v} for v in ("supported", "contradicted")]
+    console = Console(width=200, record=True, color_system=None, markup=False)
+    console.print(claims_table({"claims": rows}))
+    out = console.export_text()
+    assert "supported" in out and "contradicted" in out
+    assert "[green]" not in out and "[/]" not in out

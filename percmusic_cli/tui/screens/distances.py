@@ -111,6 +111,8 @@ class DistancesScreen(DataScreen):
             plot.display = False
             return
         plot.display = True
+        # "pooled within" -> "within": the title already says these are the pooled pairs.
+        rows = [{**r, "group": str(r["group"]).removeprefix("pooled ")} for r in rows]
         first = rows[0]
         title = (
             f"{self.label(self.metric)}: within vs between genres, ratio of means "
