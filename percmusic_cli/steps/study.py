@@ -143,6 +143,7 @@ def study(
     hint = small_test_hint(views[0].part_labels("test"))
     result = {
         **per_fold[0][0],
+        "split": view.split,  # the stored split, not the first fold's name
         "seeds": seeds,
         "folds": folds,
         "first_seed": seed,

@@ -22,20 +22,7 @@ def test_completion_scripts_are_current() -> None:
 
 
 def _complete(*words: str) -> list[str]:
-    script = ROOT / "completions" / "percmusic.bash"
-    line = " ".join(f"'{w}'" for w in words)
-    out = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f"source '{script}'; COMP_WORDS=(percmusic {line}); "
-            f"COMP_CWORD={len(words)}; _percmusic; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.split()
+    return _complete_in(dict(os.environ), *words)
 
 
 def test_bash_completes_commands_subcommands_and_options() -> None:

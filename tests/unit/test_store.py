@@ -37,15 +37,20 @@ def test_new_store_is_at_latest_version(tmp_path: Path) -> None:
     assert applied == sorted(applied) and len(set(applied)) == len(applied)
 
 
-def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "percmusic.duckdb"
-    con = duckdb.connect(str(path))
+def _version_1_store(folder: Path) -> duckdb.DuckDBPyConnection:
+    """A store database left at schema version 1, still open."""
+    con = duckdb.connect(str(folder / "percmusic.duckdb"))
     con.execute(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
         "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
     con.execute(MIGRATIONS[0].sql)
     con.execute("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')")
+    return con
+
+
+def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    con = _version_1_store(tmp_path)
     con.execute("INSERT INTO datasets (name, kind, root) VALUES ('old', 'folder', '/x')")
     con.close()
     with Store(tmp_path).connect() as con:
@@ -57,15 +62,7 @@ def test_older_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
 def test_taking_the_writer_lock_migrates_an_older_store(tmp_path: Path) -> None:
     """Writing commands read through read-only connections, which never migrate: the
     writer lock brings the schema up to date first, so new columns are there to read."""
-    path = tmp_path / "percmusic.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-        "description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
-    )
-    con.execute(MIGRATIONS[0].sql)
-    con.execute("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')")
-    con.close()
+    _version_1_store(tmp_path).close()
     store = Store(tmp_path)
     with store.writer(0.0, "test"), store.connect(read_only=True) as ro:
         assert schema_version(ro) == LATEST_VERSION
