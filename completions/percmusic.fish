@@ -79,7 +79,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from figures' -l dataset -r -F 
 complete -c percmusic -n '__fish_seen_subcommand_from figures' -l json -d 'JSON on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from figures' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a filter -d 'Choose train / valid / test (and excluded) tracks; the last split made is active.'
-complete -c percmusic -n '__fish_seen_subcommand_from filter' -l split -r -f -a 'auto fault-filtered random file manifest' -d 'One of auto, fault-filtered, random, file, manifest; auto = fault-filtered for GTZAN when every label has at least 3 tracks in each part, else random (says why); manifest = the split column of an ingested manifest (FMA: set.split).'
+complete -c percmusic -n '__fish_seen_subcommand_from filter' -l split -r -f -a 'auto fault-filtered random file manifest' -d 'One of auto, fault-filtered, random, file, manifest; auto = the split the dataset declares (manifest, FMA), else fault-filtered for GTZAN, when every label has at least 3 tracks in each part, else random (says why); manifest = the split column of an ingested manifest (FMA: set.split).'
 complete -c percmusic -n '__fish_seen_subcommand_from filter' -l dataset -r -F -d 'Dataset (default: the only one).'
 complete -c percmusic -n '__fish_seen_subcommand_from filter' -l seed -r -F -d 'Seed of the random split (0 to 2**32 - 1).'
 complete -c percmusic -n '__fish_seen_subcommand_from filter' -l ratios -r -F -d 'train,valid,test fractions of the random split, summing to 1 (train and test above 0; valid may be 0).'

@@ -21,10 +21,10 @@ def filter_split(
     split: Annotated[
         str,
         typer.Option(
-            help=f"One of {', '.join(api.split_methods())}; auto = fault-filtered for GTZAN "
-            f"when every label has at least {api.split_min_per_part()} tracks in each part, "
-            "else random (says why); manifest = the split column of an ingested manifest "
-            "(FMA: set.split)."
+            help=f"One of {', '.join(api.split_methods())}; auto = the split the dataset "
+            "declares (manifest, FMA), else fault-filtered for GTZAN, when every label has at "
+            f"least {api.split_min_per_part()} tracks in each part, else random (says why); "
+            "manifest = the split column of an ingested manifest (FMA: set.split)."
         ),
     ] = "auto",
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,

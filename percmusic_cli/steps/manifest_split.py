@@ -8,10 +8,15 @@ from percmusic_cli.store import Store
 from percmusic_cli.store.source_splits import source_split
 
 
+def declared_parts(store: Store, dataset: str) -> dict[str, str]:
+    """Track -> the part its source declared; empty when the dataset declares no split."""
+    with store.connect(read_only=True) as con:
+        return source_split(con, dataset)
+
+
 def declared_split(store: Store, dataset: str, ok_ids: set[str]) -> dict[str, str]:
     """Usable track -> its declared part; a track the source gave no part is "excluded"."""
-    with store.connect(read_only=True) as con:
-        declared = source_split(con, dataset)
+    declared = declared_parts(store, dataset)
     if not declared:
         raise UsageError(
             f"dataset {dataset!r} declares no split of its own (ingest a manifest with a "

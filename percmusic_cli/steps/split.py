@@ -17,7 +17,7 @@ from percmusic_cli.config import check_seed, parse_ratios
 from percmusic_cli.datasets import gtzan
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.seeding import numpy_rng
-from percmusic_cli.steps.manifest_split import declared_split
+from percmusic_cli.steps.manifest_split import declared_parts, declared_split
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 
@@ -151,7 +151,7 @@ def make_split(
     labels = {r.track_id: r.label for r in rows}
     auto_note = None
     if method == "auto":
-        method, auto_note = _auto_method(kind, labels)
+        method, auto_note = _auto_method(store, dataset, kind, labels)
     missing: list[str] = []
     params: dict[str, Any] = {"method": method}
     if method == "fault-filtered":
@@ -177,20 +177,27 @@ def make_split(
     return SplitSummary(dataset, name, method, _counts(members, labels), missing, notes)
 
 
-def _auto_method(kind: str, labels: dict[str, str]) -> tuple[str, str]:
-    """fault-filtered for GTZAN when usable on the tracks present, else random; and why."""
-    if kind != "gtzan":
-        return "random", "auto: a stratified random split (the dataset is not GTZAN)"
-    members, _ = _fault_filtered(kind, set(labels))
+def _auto_method(store: Store, dataset: str, kind: str, labels: dict[str, str]) -> tuple[str, str]:
+    """The split the dataset declares (a manifest's, FMA's), else the fault-filtered one for
+    GTZAN, when usable on the tracks present; else stratified random; and why."""
+    declared = declared_parts(store, dataset)
+    if declared:
+        method, what = "manifest", "the split the dataset declares"
+        members = {tid: declared.get(tid, "excluded") for tid in labels}
+    elif kind == "gtzan":
+        method, what = "fault-filtered", "the fault-filtered split"
+        members, _ = _fault_filtered(kind, set(labels))
+    else:
+        return "random", "auto: a stratified random split (the dataset declares none)"
     short = thin_labels(_counts(members, labels), sorted(set(labels.values())), MIN_PER_PART)
     if not short:
-        return "fault-filtered", (
-            f"auto: the fault-filtered split (every label has at least {MIN_PER_PART} "
-            "tracks in train, valid and test)"
+        return method, (
+            f"auto: {what} (every label has at least {MIN_PER_PART} tracks in train, valid "
+            "and test)"
         )
     return "random", (
-        f"auto: a stratified random split, not the fault-filtered one, which leaves "
-        f"fewer than {MIN_PER_PART} tracks in a part for {len(short)} labels "
+        f"auto: a stratified random split, not {what}, which leaves fewer than "
+        f"{MIN_PER_PART} tracks in a part for {len(short)} labels "
         f"({'; '.join(short[:4])}{' ...' if len(short) > 4 else ''})"
     )
 

@@ -242,3 +242,35 @@ def test_fast_downmix_is_the_channel_mean_bit_for_bit(channels: int) -> None:
 
     block = np.random.default_rng(channels).standard_normal((5000, channels)).astype(np.float32)
     assert np.array_equal(_downmix(block), block.mean(axis=1))
+
+
+def test_auto_takes_the_declared_split_only_when_every_part_is_usable(tmp_path: Path) -> None:
+    """A manifest with a split column: `filter` (auto) takes that split when every label
+    has at least MIN_PER_PART tracks in each part, else a stratified random split."""
+    from percmusic_cli.steps.split import MIN_PER_PART
+
+    per_label = 3 * MIN_PER_PART
+    base = tmp_path / "mine"
+    rows = []
+    for label, freq in (("a", 220.0), ("b", 660.0)):
+        for i in range(per_label):
+            write_wav(base / f"{label}{i}.wav", tone_clip(freq, seed=i), SR)
+            rows.append([f"{label}{i}.wav", label, ("train", "valid", "test")[i % 3]])
+    good = _write_csv(base / "good.csv", ["path", "label", "split"], rows)
+    thin = _write_csv(
+        base / "thin.csv",
+        ["path", "label", "split"],
+        [[p, lab, "train" if lab == "b" else part] for p, lab, part in rows],
+    )
+    store = Store(tmp_path / "store")
+    api.ingest(store, manifest=good)
+    api.ingest(store, manifest=thin)
+    chosen = api.split(store, "good", "auto")
+    assert chosen.method == "manifest" and "declares" in chosen.notes[0]
+    assert chosen.counts["test"] == {"a": MIN_PER_PART, "b": MIN_PER_PART}
+    fallback = api.split(store, "thin", "auto")
+    assert fallback.method == "random"
+    assert (
+        "not the split the dataset declares" in fallback.notes[0]
+        and "b: train" in fallback.notes[0]
+    )
