@@ -197,7 +197,7 @@ def test_auto_split_says_why_it_is_not_fault_filtered(cli: Cli, gtzan_tree: Tiny
     cli.json("ingest", str(gtzan_tree.root))
     split = cli.json("filter")
     assert split["method"] == "random"  # one track per genre and part: too thin
-    assert "not the fault-filtered one" in split["notes"][0]
+    assert "not the fault-filtered split" in split["notes"][0]
     assert "blues: train 1, valid 1, test 1" in split["notes"][0]
 
 
