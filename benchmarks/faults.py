@@ -178,8 +178,15 @@ def launch(
     store: Path, args: list[str], env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", BOOTSTRAP, "--store", str(store), "-q", *args]
+    # A model cache per store: a store must train (and be killable while training), not
+    # reuse the model the reference run published to a shared cache.
+    own = {"PERCMUSIC_MODEL_CACHE": str(store.parent / f"{store.name}.model-cache")}
     return subprocess.Popen(
-        cmd, cwd=REPO, env=_env(env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd,
+        cwd=REPO,
+        env=_env({**own, **(env or {})}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -90,20 +90,22 @@ def client() -> Any:
         return _client
     spec = _current
     require_dask()
-    import dask
     from distributed import Client, LocalCluster
 
     if spec.kind == "dask":
         # One thread per worker process, and no hidden thread pools inside a task either.
+        # `env` is set inside each worker process as it starts (before numba or torch is
+        # imported there); the nanny's pre-spawn environ would change this process's own
+        # environment, and numba here refuses a thread count changed after its launch.
         env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-            cluster = LocalCluster(
-                n_workers=spec.workers or max(1, os.cpu_count() or 1),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=40,
-            )
+        cluster = LocalCluster(
+            n_workers=spec.workers or max(1, os.cpu_count() or 1),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=40,
+            env=env,
+        )
         _client = Client(cluster)
     else:
         try:
