@@ -138,8 +138,9 @@ def test_killed_client_resumes_at_the_first_missing_tile(tiny_store: Path, tmp_p
     os.killpg(proc.pid, signal.SIGKILL)  # the client and the cluster it started
     proc.wait()
     time.sleep(2)  # a worker's write in flight at the kill has landed or never will
-    finished = {p: p.stat().st_mtime_ns for p in root.glob("arrays/*.parts/*.npz")}
-    done = len(finished)
+    # A finished tile is a part with its checksum beside it (a part the kill caught
+    # between the two files is discarded and recomputed, as it must be).
+    done = sum(p.with_suffix(".sha256").is_file() for p in root.glob("arrays/*.parts/*.npz"))
     rerun = subprocess.run(
         _cli(root, *args, "--json"),
         env=env,
@@ -151,10 +152,9 @@ def test_killed_client_resumes_at_the_first_missing_tile(tiny_store: Path, tmp_p
     assert rerun.returncode == 0, rerun.stderr
     m = re.search(r"(\d+) of (\d+) tiles already computed", rerun.stderr)
     assert m, rerun.stderr
-    # Every tile finished before the kill was reused, not written again.
-    assert done <= int(m.group(1)) < int(m.group(2)) and done > 0
-    rewritten = [p.name for p, t in finished.items() if not p.exists() or p.stat().st_mtime_ns != t]
-    assert rewritten == []
+    # Every tile finished before the kill is reused (the parts are removed once the
+    # matrix is assembled, so the count is the evidence).
+    assert 0 < done <= int(m.group(1)) < int(m.group(2))
     # The resumed matrix is the one a local run computes from scratch.
     fresh = tmp_path / "fresh"
     shutil.copytree(tiny_store, fresh)
