@@ -27,13 +27,15 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path("/tmp/dask-bench")
+# Scratch store of the generated images (the system temp folder; not kept).
+ROOT = Path(tempfile.gettempdir()) / "percmusic-dask-bench"
 K_MAX = 50
 
 

@@ -369,14 +369,9 @@ def results(
 
 def run_detail(store: Store, run_id: str) -> dict[str, Any]:
     """A run with its config, provenance, full result and predictions."""
-    from percmusic_cli.errors import DataError
-    from percmusic_cli.store import runs as sr
+    from percmusic_cli.steps.predictions import load_run
 
-    with store.connect(read_only=True) as con:
-        run = sr.get_run(con, run_id)
-    if run is None:
-        raise DataError(f"no run {run_id!r} in the store (see `percmusic results`)")
-    return run
+    return load_run(store, run_id)
 
 
 def train(

@@ -8,6 +8,7 @@ import typer
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
+from percmusic_cli.cli.options import AllowDegenerate
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import ClassifyConfig
 
@@ -40,14 +41,7 @@ def classify(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
-    allow_degenerate: Annotated[
-        bool,
-        typer.Option(
-            "--allow-degenerate",
-            help="Run even when a test label has no training tracks (e.g. percmusic classify "
-            "--allow-degenerate).",
-        ),
-    ] = False,
+    allow_degenerate: AllowDegenerate = False,
 ) -> None:
     """Experiment 2: latent features to logistic regression (C chosen on validation).
 

@@ -9,6 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.distances import METRIC_HELP
+from percmusic_cli.cli.options import AllowDegenerate
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import DistanceConfig, KnnConfig
 
@@ -33,14 +34,7 @@ def knn(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (for distances).")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
-    allow_degenerate: Annotated[
-        bool,
-        typer.Option(
-            "--allow-degenerate",
-            help="Run even when a test label has no training tracks (e.g. percmusic knn "
-            "--allow-degenerate).",
-        ),
-    ] = False,
+    allow_degenerate: AllowDegenerate = False,
 ) -> None:
     """Experiment 1: each metric as the distance of a KNN genre classifier.
 

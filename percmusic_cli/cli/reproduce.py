@@ -8,6 +8,7 @@ import typer
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
+from percmusic_cli.cli.options import AllowDegenerate
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.config import PRESETS
 
@@ -44,14 +45,7 @@ def reproduce(
         ),
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
-    allow_degenerate: Annotated[
-        bool,
-        typer.Option(
-            "--allow-degenerate",
-            help="Run even when a test label has no training tracks (e.g. percmusic knn "
-            "--allow-degenerate).",
-        ),
-    ] = False,
+    allow_degenerate: AllowDegenerate = False,
 ) -> None:
     """Run the whole study on the ingested, filtered dataset and print its table,
     then the study's claims as tested rows (difference, 95% CI, Holm p, verdict).
@@ -98,7 +92,7 @@ def demo(
 
     Example:
 
-      percmusic --store /tmp/demo-store demo
+      percmusic --store demo-store demo
     """
     from percmusic_cli.render.study import study_table
 

@@ -17,15 +17,12 @@ def _cell(row: Mapping[str, Any]) -> str:
     return f"{f1} ({row['param_name']}={fmt.param_value(float(row['param']))})"
 
 
-def study_table(result: Mapping[str, Any]) -> Table:
-    """Test weighted F1 with 95% CIs; the chosen k or C in brackets."""
+def _study_frame(title: str, caption: str) -> Table:
+    """The study table's frame and columns; the title (it names the dataset) is escaped."""
     table = Table(
         padding=(0, 1, 0, 0),
-        title=safe.title(f"{result['dataset']} / {result['split']}: test weighted F1 [95% CI]"),
-        caption="KNN: the metric as distance (Experiment 1). AE + LR: logistic regression on "
-        "the latents of an autoencoder trained on uniform noise with the metric as loss "
-        f"(Experiment 2, preset {result['preset']}). Controls: the same LR on pooled raw "
-        "spectrograms, and on an untrained autoencoder of the same shape.",
+        title=safe.title(title),
+        caption=caption,
         box=box.SIMPLE_HEAD,
         title_justify="left",
         caption_justify="left",
@@ -33,6 +30,18 @@ def study_table(result: Mapping[str, Any]) -> Table:
     table.add_column("metric", no_wrap=True)
     table.add_column("KNN", no_wrap=True)
     table.add_column("AE + LR", no_wrap=True)
+    return table
+
+
+def study_table(result: Mapping[str, Any]) -> Table:
+    """Test weighted F1 with 95% CIs; the chosen k or C in brackets."""
+    table = _study_frame(
+        f"{result['dataset']} / {result['split']}: test weighted F1 [95% CI]",
+        "KNN: the metric as distance (Experiment 1). AE + LR: logistic regression on "
+        "the latents of an autoencoder trained on uniform noise with the metric as loss "
+        f"(Experiment 2, preset {result['preset']}). Controls: the same LR on pooled raw "
+        "spectrograms, and on an untrained autoencoder of the same shape.",
+    )
     for row in result["rows"]:
         table.add_row(row["label"], _cell(row["knn"]), _cell(row["latent"]))
     table.add_section()
@@ -57,19 +66,12 @@ def _mean_cell(cell: Mapping[str, Any] | None) -> str:
 def summary_table(result: Mapping[str, Any]) -> Table:
     """The study table over seeds and folds: mean ± sd with two-level bootstrap CIs."""
     summary = result["summary"]
-    table = Table(
-        padding=(0, 1, 0, 0),
-        title=f"{result['dataset']} / {result['split']}: test weighted F1, mean over "
+    table = _study_frame(
+        f"{result['dataset']} / {result['split']}: test weighted F1, mean over "
         f"{result['seeds']} seed(s) x {result['folds']} fold(s) ±sd [95% CI]",
-        caption="s = sd over seeds, f = sd over folds. CI: bootstrap resampling the test "
+        "s = sd over seeds, f = sd over folds. CI: bootstrap resampling the test "
         "tracks within each fold and the seeds (README, 'Is the difference real?').",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        caption_justify="left",
     )
-    table.add_column("metric", no_wrap=True)
-    table.add_column("KNN", no_wrap=True)
-    table.add_column("AE + LR", no_wrap=True)
     for row in result["rows"]:
         m = row["metric"]
         table.add_row(
