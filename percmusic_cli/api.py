@@ -368,12 +368,12 @@ def results(
     """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
     loss or control) or `split` is a usage error listing the valid values, so a typo never
     looks like an empty store."""
+    from percmusic_cli.classifiers import registry
     from percmusic_cli.store import runs as sr
 
     metric_list = metric_names()
-    kinds = run_kinds()
-    if kind is not None and kind not in kinds:
-        raise UsageError(f"unknown --kind {kind!r}: choose one of {', '.join(kinds)}")
+    if kind is not None:
+        registry.check_kind(kind)
     if not store.exists():
         if name is not None and name not in metric_list:
             listed = ", ".join(metric_list)

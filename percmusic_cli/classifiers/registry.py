@@ -144,6 +144,17 @@ def get(name: str) -> ClassifierSpec:
     return _specs[name]
 
 
+def check_kind(kind: str, option: str = "--kind") -> str:
+    """`kind` if a usable classifier has that name, else a one-line UsageError: the usable
+    names, or why the plugin of that name cannot be used."""
+    _load_all()
+    if kind in _broken:
+        raise UsageError(f"{option} {kind!r}: {_broken[kind]}")
+    if kind not in _specs:
+        raise UsageError(f"unknown {option} {kind!r}: choose one of {', '.join(names())}")
+    return kind
+
+
 def find(kind: str) -> ClassifierSpec | None:
     """The spec of a stored run's kind, or None when no usable classifier has that name."""
     _load_all()

@@ -18,6 +18,7 @@ from percmusic_cli.config import DistanceConfig
 from percmusic_cli.errors import UsageError
 from percmusic_cli.steps.distance_classifier import run_distance_classifier
 from percmusic_cli.steps.views import split_view
+from percmusic_cli.store import Store
 
 MODULE = '''
 import numpy as np
@@ -87,7 +88,9 @@ def test_a_plugin_classifier_runs_and_lists_with_the_builtins(site: Path, tmp_pa
         )
 
 
-def test_a_broken_plugin_is_named_in_one_line_and_the_builtins_work(site: Path) -> None:
+def test_a_broken_plugin_is_named_in_one_line_and_the_builtins_work(
+    site: Path, tmp_path: Path
+) -> None:
     install(
         site,
         {
@@ -112,5 +115,9 @@ def test_a_broken_plugin_is_named_in_one_line_and_the_builtins_work(site: Path) 
     assert names[:2] == ("knn", "latent") and names[-1] == "one_nn"  # plugins after built-ins
     assert not set(problems) & set(names)
     assert registry.get("knn").origin == registry.BUILT_IN
+    with pytest.raises(UsageError, match=r"^--kind 'boom': classifier plugin 'boom' is broken"):
+        api.results(Store(tmp_path / "none"), kind="boom")
+    with pytest.raises(UsageError, match=r"^unknown --kind 'svm': choose one of knn, latent"):
+        api.results(Store(tmp_path / "none"), kind="svm")
     rows = {r["name"]: r for r in api.classifiers()}
     assert rows["boom"]["problem"] == problems["boom"] and rows["knn"]["problem"] is None
