@@ -127,7 +127,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l json -d 'JSO
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l allow-degenerate -d 'Run even when a test label has no training tracks (refused otherwise, exit 2), e.g. --allow-degenerate on a partial dataset.'
 complete -c percmusic -n '__fish_seen_subcommand_from reproduce' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a results -d 'All stored runs side by side: metric, k or C, valid F1, test F1 with CI, accuracy.'
-complete -c percmusic -n '__fish_seen_subcommand_from results' -l kind -r -F -d 'knn or latent.'
+complete -c percmusic -n '__fish_seen_subcommand_from results' -l kind -r -F -d 'Classifier: knn, latent, ...'
 complete -c percmusic -n '__fish_seen_subcommand_from results' -l metric -r -f -a 'mse msssim nlpd ssim all' -d 'Metric, model or control name (e.g. nlpd, raw).'
 complete -c percmusic -n '__fish_seen_subcommand_from results' -l dataset -r -F -d 'Only this dataset.'
 complete -c percmusic -n '__fish_seen_subcommand_from results' -l split -r -f -a 'auto fault-filtered random file manifest' -d 'Only runs on this split (e.g. fault-filtered).'

@@ -66,10 +66,32 @@ def metric_labels() -> dict[str, str]:
 
 
 def run_kinds() -> tuple[str, ...]:
-    """The kinds of stored runs (`results --kind`)."""
-    from percmusic_cli.store.runs import RUN_KINDS
+    """The kinds of stored runs (`results --kind`): the registered classifiers' names."""
+    from percmusic_cli.classifiers import registry
 
-    return tuple(RUN_KINDS)
+    return registry.names()
+
+
+def classifiers() -> list[dict[str, Any]]:
+    """The registered classifiers: name (the run kind), origin, label, param (the setting
+    it selects), inputs, description, and `problem` (why a broken plugin cannot be used)."""
+    from percmusic_cli.classifiers import registry
+
+    return registry.describe()
+
+
+def classifier_labels() -> dict[str, str]:
+    """Column label per run kind ("knn" -> "KNN"), in registry order."""
+    from percmusic_cli.classifiers import registry
+
+    return {s.name: s.label for s in registry.specs()}
+
+
+def classifier_params() -> dict[str, str]:
+    """The setting each run kind selects ("knn" -> "k", "latent" -> "C")."""
+    from percmusic_cli.classifiers import registry
+
+    return {s.name: s.param for s in registry.specs()}
 
 
 def split_methods() -> tuple[str, ...]:
@@ -346,11 +368,12 @@ def results(
     """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
     loss or control) or `split` is a usage error listing the valid values, so a typo never
     looks like an empty store."""
+    from percmusic_cli.classifiers import registry
     from percmusic_cli.store import runs as sr
 
     metric_list = metric_names()
-    if kind is not None and kind not in sr.RUN_KINDS:
-        raise UsageError(f"unknown --kind {kind!r}: choose one of {', '.join(sr.RUN_KINDS)}")
+    if kind is not None:
+        registry.check_kind(kind)
     if not store.exists():
         if name is not None and name not in metric_list:
             listed = ", ".join(metric_list)

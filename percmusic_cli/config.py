@@ -209,7 +209,7 @@ class NlpdConfig:
 @dataclass(frozen=True)
 class DistanceConfig:
     """How a pairwise matrix is computed. `tile` and `device` do not change values,
-    so they are excluded from the artefact key (see `key_fields`). A metric's settings are
+    so they are excluded from the artefact key (`registry.key_fields`). A metric's settings are
     the field of its settings type: `msssim`, `nlpd`, or one of `params` (settings of any
     other registered metric, e.g. a plugin's); absent, that metric's defaults."""
 
@@ -227,13 +227,6 @@ class DistanceConfig:
         check_device(self.device)
         if self.threads is not None:
             check_threads(self.threads)
-
-    def key_fields(self) -> dict[str, object]:
-        """The metric's name and settings: what a distance artefact's key hashes."""
-        # The registry sits above this module: looked up at call time, by steps only.
-        from percmusic_cli.metrics import registry
-
-        return registry.key_fields(self)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from percmusic_cli.experiments.knn import knn_experiment
 from percmusic_cli.experiments.separation import pooled_stats
 from percmusic_cli.experiments.stats import distance_groups
 from percmusic_cli.hashing import param_hash, plain
+from percmusic_cli.metrics import registry as metric_registry
 from percmusic_cli.steps.views import split_view
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
@@ -115,7 +116,8 @@ def _write_distances_and_runs(store: Store, matrices: dict[str, np.ndarray]) -> 
     labels = {p: view.part_labels(p) for p in ("train", "valid", "test")}
     for n, metric in enumerate(STUDY):
         cfg = dataclasses.replace(DistanceConfig(), metric=metric)
-        key = param_hash(cfg.key_fields(), view.feature_hash, view.ids("all"), view.ids("all"))
+        fields = metric_registry.key_fields(cfg)
+        key = param_hash(fields, view.feature_hash, view.ids("all"), view.ids("all"))
         full = matrices[metric][np.ix_(view.rows["all"], view.rows["all"])]
         ds = sd.DistanceSet(
             key,
@@ -123,7 +125,7 @@ def _write_distances_and_runs(store: Store, matrices: dict[str, np.ndarray]) -> 
             view.feature_hash,
             "all",
             "all",
-            {"key": plain(cfg.key_fields()), "tile": 64},
+            {"key": plain(fields), "tile": 64},
             len(full),
             len(full),
             f"arrays/dist-{metric}-{key}.npy",

@@ -39,7 +39,7 @@ CSV_KEYS = (
 @app.callback(invoke_without_command=True)
 def results(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Option(help="knn or latent.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Classifier: knn, latent, ...")] = None,
     metric: Annotated[
         str | None, typer.Option(help="Metric, model or control name (e.g. nlpd, raw).")
     ] = None,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from percmusic_cli.steps.figures import FigureData, Table
+from percmusic_cli.experiments.figure_data import FigureData, Table
 
 FORMATS = ("pdf", "svg", "png")
 SINGLE, DOUBLE = 3.4, 7.0  # inches: one column, both columns

@@ -9,6 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from percmusic_cli.classifiers import registry
 from percmusic_cli.experiments.report import ClassifierResult, Evaluation
 from percmusic_cli.render import fmt, safe
 
@@ -71,11 +72,11 @@ def _macro_label(evaluation: Evaluation) -> str:
 # Keys runs_table reads; all but run_id may be missing or None (shown as a dash).
 RUN_KEYS = (
     "run_id",  # str: the stored run's id
-    "kind",  # "knn" | "latent" (or any short word)
+    "kind",  # a classifier's name, the run kind: "knn" | "latent" | ... (or any short word)
     "metric",  # metric or loss: "mse" | "msssim" | "nlpd" | a model/control name
     "split",  # optional: the run's split; a column when rows differ, else in the title
     "param",  # chosen k or C as a number, or a preformatted string ("k=7", "ae-nlpd C=0.1")
-    "param_name",  # optional: "k" or "C" for a numeric param (default: k for knn, else C)
+    "param_name",  # optional: "k" or "C" for a numeric param (default: the kind's, registry)
     "method",  # optional: selection method, "valid" or "cv-5"
     "valid_f1",  # float: selection score (valid weighted F1, or mean CV weighted F1)
     "test_f1",  # float: test weighted F1
@@ -94,7 +95,7 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     elif isinstance(p, str):
         text = p
     else:
-        name = row.get("param_name") or ("k" if row.get("kind") == "knn" else "C")
+        name = row.get("param_name") or registry.param_name(str(row.get("kind")))
         text = f"{name}={fmt.param_value(float(p))}"
     method = row.get("method")
     return f"{text} ({method})" if method else text
@@ -108,7 +109,7 @@ def runs_table(
     # The run id is the only cell that may fold: names and numbers stay on one line, so
     # a 10-class study's runs read at 80 columns.
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
-    table.add_column("run", overflow="fold")  # starts with the kind: knn- or latent-
+    table.add_column("run", overflow="fold")  # starts with the kind: knn-, latent-, ...
     table.add_column("metric/loss", no_wrap=True)
     # Runs of several splits get a split column; runs of one split name it in the title,
     # which keeps the table within 80 columns.

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from percmusic_cli.classifiers.latent import SPEC as LATENT_SPEC
 from percmusic_cli.config import ClassifyConfig, ModelConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
@@ -27,6 +28,8 @@ from percmusic_cli.steps.views import PARTS, SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
 from percmusic_cli.store import models as sm
+
+LATENT = LATENT_SPEC.name  # the run kind, and the first part of each run's key: "latent"
 
 CONTROLS = ("raw", "untrained")
 
@@ -121,7 +124,7 @@ def classify_with(
     device = resolve_device(cfg.device)
     config = {"classify": plain(cfg), "encoder": enc.meta}
     key = param_hash(
-        "latent",
+        LATENT,
         enc.key,
         {k: v for k, v in config["classify"].items() if k not in ("device", "batch_size")},
         view.feature_hash,
@@ -129,7 +132,7 @@ def classify_with(
     )
     found = None if force else runs.existing_run(store, key)
     if found is not None:
-        return runs.summary_row(found["run_id"], "latent", enc.name, found["result"], True)
+        return runs.summary_row(found["run_id"], LATENT, enc.name, found["result"], True)
     started = time.monotonic()
     latents = _latents(store, view, enc, cfg, device, reporter)
     features = {p: latents[view.rows[p]] for p in PARTS if len(view.rows[p])}
@@ -137,7 +140,7 @@ def classify_with(
     run_id = runs.record(
         store,
         view,
-        "latent",
+        LATENT,
         enc.name,
         key,
         config,
@@ -151,7 +154,7 @@ def classify_with(
         f"latent {enc.name}: C={result.curve.chosen:g} "
         f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
     )
-    return runs.summary_row(run_id, "latent", enc.name, result.to_dict(), False)
+    return runs.summary_row(run_id, LATENT, enc.name, result.to_dict(), False)
 
 
 def run_classify(

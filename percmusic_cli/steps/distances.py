@@ -61,7 +61,7 @@ class DistanceBlocks:
         self.log: list[dict[str, Any]] = []
 
     def key(self, rows: str, cols: str) -> str:
-        return block_key(self.cfg.key_fields(), self.view, rows, cols)
+        return block_key(registry.key_fields(self.cfg), self.view, rows, cols)
 
     def _stored(self, rows: str, cols: str) -> np.ndarray | None:
         with self.store.connect(read_only=True) as con:
@@ -123,7 +123,7 @@ class DistanceBlocks:
             self.view.feature_hash,
             rows,
             cols,
-            {"key": plain(self.cfg.key_fields()), "tile": self.cfg.tile},
+            {"key": plain(registry.key_fields(self.cfg)), "tile": self.cfg.tile},
             len(self.view.rows[rows]),
             len(self.view.rows[cols]),
             f"arrays/dist-{self.cfg.metric}-{key}.npy",

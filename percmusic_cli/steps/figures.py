@@ -14,11 +14,12 @@ fig6  the study table"""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from percmusic_cli import metric_names
+from percmusic_cli.classifiers import registry as classifiers
 from percmusic_cli.errors import DataError
+from percmusic_cli.experiments.figure_data import FigureData, Row, Table
 from percmusic_cli.store import Store
 from percmusic_cli.store import models as sm
 from percmusic_cli.store import runs as sr
@@ -26,23 +27,6 @@ from percmusic_cli.store import runs as sr
 # MSE between i.i.d. U(0, 1) noise and the best constant guess (0.5) is Var U(0, 1) = 1/12:
 # the loss an autoencoder reaches by learning nothing, for the MSE loss only.
 MSE_NOISE_BASELINE = 1 / 12
-
-Row = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: list[Row]
-
-
-@dataclass(frozen=True)
-class FigureData:
-    name: str  # file stem: fig1-distances
-    title: str
-    kind: str  # how render/figures.py draws it
-    tables: dict[str, Table]  # the first is `<name>.csv`, the others `<name>-<key>.csv`
-    notes: list[str] = field(default_factory=list)  # said on stderr, and under the figure
 
 
 def _metric_order(name: str) -> tuple[int, str]:
@@ -132,7 +116,8 @@ def curve_figure(runs: list[dict[str, Any]]) -> FigureData:
     rows: list[Row] = []
     notes = []
     for run in runs:
-        if run["kind"] != "knn":
+        spec = classifiers.find(run["kind"])
+        if spec is None or not spec.curve_figure:
             continue
         curve = run["result"]["curve"]
         for part, c in (("valid", curve), ("test", run["result"].get("test_curve"))):
@@ -165,14 +150,10 @@ def confusion_figure(runs: list[dict[str, Any]], kind: str) -> FigureData:
                 (run["run_id"], run["name"], true, pred, int(ev["confusion"][i][j]))
                 for j, pred in enumerate(ev["labels"])
             ]
-    name, title = (
-        ("fig3-knn-confusion", "KNN confusion matrices (test)")
-        if kind == "knn"
-        else ("fig4-lr-confusion", "LR on latents: confusion matrices (test)")
-    )
+    spec = classifiers.get(kind)
     return FigureData(
-        name,
-        title,
+        spec.figure_name,
+        spec.figure_heading,
         "confusions",
         {"confusion": Table(("run_id", "metric", "true", "pred", "count"), rows)},
     )
@@ -258,8 +239,7 @@ def figure_data(
     return [
         *distance_figures(store, name),
         curve_figure(runs),
-        confusion_figure(runs, "knn"),
-        confusion_figure(runs, "latent"),
+        *(confusion_figure(runs, kind) for kind in classifiers.names()),
         loss_figure(store),
         table_figure(runs, listed),
     ]

@@ -7,17 +7,21 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from percmusic_cli.classifiers.knn import SPEC as KNN_SPEC
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
 from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
+from percmusic_cli.metrics import registry as metric_registry
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps import memory, runs
 from percmusic_cli.steps.distances import DistanceBlocks
 from percmusic_cli.steps.neighbours import StreamedNeighbours
 from percmusic_cli.steps.views import PARTS, SplitView
 from percmusic_cli.store import Store
+
+KNN = KNN_SPEC.name  # the run kind, and the first part of each run's key: "knn"
 
 
 def run_knn(
@@ -34,16 +38,16 @@ def run_knn(
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
         key = param_hash(
-            "knn",
+            KNN,
             cfg,
-            dcfg.key_fields(),
+            metric_registry.key_fields(dcfg),
             view.feature_hash,
             {p: view.ids(p) for p in PARTS},
             TIE_RULE,
         )
         found = None if force else runs.existing_run(store, key)
         if found is not None:
-            rows.append(runs.summary_row(found["run_id"], "knn", metric, found["result"], True))
+            rows.append(runs.summary_row(found["run_id"], KNN, metric, found["result"], True))
             continue
         started = time.monotonic()
         blocks = DistanceBlocks(store, view, dcfg, reporter)
@@ -55,14 +59,14 @@ def run_knn(
         result.notes.append(note)
         fit = ["train", "valid"] if cfg.refit == "train+valid" else ["train"]
         config = {
-            "knn": plain(cfg),
-            "distance": plain(dcfg.key_fields()),
+            KNN: plain(cfg),
+            "distance": plain(metric_registry.key_fields(dcfg)),
             "tie_rule": TIE_RULE,
         }
         run_id = runs.record(
             store,
             view,
-            "knn",
+            KNN,
             metric,
             key,
             config,
@@ -72,7 +76,7 @@ def run_knn(
             result,
             fit,
         )
-        rows.append(runs.summary_row(run_id, "knn", metric, result.to_dict(), False))
+        rows.append(runs.summary_row(run_id, KNN, metric, result.to_dict(), False))
         reporter.log(
             f"knn {metric} ({note}): k={int(result.curve.chosen)} "
             f"test weighted F1 {result.evaluation.f1_weighted:.3f}"

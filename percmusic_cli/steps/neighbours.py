@@ -22,6 +22,7 @@ from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import one_thread_per_op, resolve_device
 from percmusic_cli.experiments.topk import TopK
 from percmusic_cli.hashing import param_hash
+from percmusic_cli.metrics import registry
 from percmusic_cli.metrics.pairwise import PairwiseEngine, Prepared, _tile_executor
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps import memory, scheduler
@@ -120,7 +121,7 @@ class StreamedNeighbours:
         c_idx = self.view.rows[cols] if col_sel is None else self.view.rows[cols][col_sel]
         sel = [None if s is None else np.asarray(s).tolist() for s in (row_sel, col_sel)]
         kk = min(max(k, self.k_max), len(c_idx))
-        key = param_hash(block_key(self.cfg.key_fields(), self.view, rows, cols), kk, sel)
+        key = param_hash(block_key(registry.key_fields(self.cfg), self.view, rows, cols), kk, sel)
         base = f"arrays/topk-{self.cfg.metric}-{key}"
         found = st.find(self.store, base)
         if found is None:

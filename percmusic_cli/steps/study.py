@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from percmusic_cli.classifiers import registry as classifiers
 from percmusic_cli.config import MAX_FOLDS, DistanceConfig, check_int
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.baseline import NOT_LEARNED_RATIO
@@ -40,8 +41,8 @@ def _arm_runs(result: dict[str, Any]) -> dict[str, str]:
     """Arm name -> run id of one plain reproduce result."""
     arms = {}
     for row in result["rows"]:
-        arms[f"knn:{row['metric']}"] = row["knn"]["run_id"]
-        arms[f"ae:{row['metric']}"] = row["latent"]["run_id"]
+        for spec in classifiers.study_specs():
+            arms[f"{spec.study_arm}:{row['metric']}"] = row[spec.name]["run_id"]
     for control in result["controls"]:
         arms[control["metric"]] = control["run_id"]
     return arms

@@ -17,7 +17,7 @@ from percmusic_cli.store.db import Store
 @dataclass(frozen=True)
 class RunRecord:
     run_id: str
-    kind: str  # "knn" or "latent"
+    kind: str  # a classifier's name (percmusic_cli/classifiers): "knn", "latent", ...
     name: str  # metric (knn) or model/control name (latent)
     dataset: str
     split: str
@@ -104,9 +104,6 @@ def save_run(
             ],
         )
         con.execute("COMMIT")
-
-
-RUN_KINDS = ("knn", "latent")
 
 
 def distinct_values(con: t.Con, column: str) -> list[str]:

@@ -256,8 +256,11 @@ def test_results_filter_fields_are_validated_like_the_cli() -> None:
         {"run_id": "knn-mse-1", "kind": "knn", "metric": "mse", "split": "fault-filtered"},
         {"run_id": "latent-raw-1", "kind": "latent", "metric": "raw", "split": "random-s0"},
     ]
-    assert parse_filter("kind:KNN", runs)[1] == "unknown kind 'KNN': choose one of knn, latent"
-    from percmusic_cli import metric_names
+    from percmusic_cli import api, metric_names
+
+    kinds = ", ".join(api.run_kinds())  # the registered classifiers: knn, latent, ...
+    assert kinds.startswith("knn, latent")
+    assert parse_filter("kind:KNN", runs)[1] == f"unknown kind 'KNN': choose one of {kinds}"
 
     listed = ", ".join([*metric_names.names(), "raw"])
     assert parse_filter("metric:foo", runs)[1] == f"unknown metric 'foo': choose one of {listed}"

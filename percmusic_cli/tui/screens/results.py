@@ -78,7 +78,7 @@ def sort_key(run: dict[str, Any], field: str) -> tuple[int, Any]:
 
 def cells(run: dict[str, Any], marked: bool) -> list[str]:
     param = run.get("param")
-    name = run.get("param_name") or ("k" if run.get("kind") == "knn" else "C")
+    name = run.get("param_name") or api.classifier_params().get(run.get("kind") or "", "param")
     return [
         "✓" if marked else " ",
         safe.markup(run["run_id"]),

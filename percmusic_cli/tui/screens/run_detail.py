@@ -48,8 +48,8 @@ def provenance(run: dict[str, Any]) -> Text:
 
 
 def classifier_name(run: dict[str, Any]) -> str:
-    """KNN for Experiment 1 runs, LR (logistic regression on latents) for the others."""
-    return "KNN" if run["kind"] == "knn" else "LR"
+    """The run kind's label in the classifier registry ("KNN", "LR", ...), else the kind."""
+    return api.classifier_labels().get(run["kind"], run["kind"])
 
 
 class RunDetailScreen(DataScreen):
