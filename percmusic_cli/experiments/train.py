@@ -213,6 +213,15 @@ def _save(state: _State, cfg: TrainConfig, run_dir: Path, device: str, wall: flo
     return save_checkpoint(run_dir, state.model, state.optimizer, meta, extra=extra)
 
 
+def run_baseline(cfg: TrainConfig, images: Tensor | None = None) -> float:
+    """The run's trivial baseline: what a constant output scores on the same seeded first
+    batches the run trains on (experiments/baseline.py)."""
+    gen = torch_generator(cfg.seed)
+    return trivial_baseline(
+        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
+    )
+
+
 def train(
     cfg: TrainConfig,
     model_cfg: ModelConfig,
@@ -234,11 +243,7 @@ def train(
     if cfg.data == "spectrograms" and spectrograms is not None:
         images = torch.from_numpy(np.ascontiguousarray(spectrograms, dtype=np.float32))
     begin = time.perf_counter()
-    # Same seed, same first batches as the run: what a constant output would score on them.
-    gen = torch_generator(cfg.seed)
-    baseline = trivial_baseline(
-        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
-    )
+    baseline = run_baseline(cfg, images)
     with _deterministic(device):
         state = _start(cfg, model_cfg, run_dir, device)
         ckpt = _loop(cfg, state, run_dir, device, reporter, images, stop_after, begin)
