@@ -97,8 +97,9 @@ def find(
     except OSError as exc:
         return None, f"a file cannot be read ({exc.strerror or exc})"
     baseline = doc.get("baseline_loss")
-    ok = isinstance(baseline, (int, float)) and not isinstance(baseline, bool) and baseline > 0
-    return Entry(folder, float(baseline) if ok else None), None
+    if isinstance(baseline, bool) or not isinstance(baseline, (int, float)) or baseline <= 0:
+        baseline = None
+    return Entry(folder, None if baseline is None else float(baseline)), None
 
 
 def _plain_name(name: object) -> bool:
