@@ -33,7 +33,7 @@ from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.baseline import trivial_baseline
-from percmusic_cli.metrics import registry
+from percmusic_cli.metrics import _contract, registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from percmusic_cli.models.losses import LossFn, loss_function
@@ -82,11 +82,32 @@ def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | 
     need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
     if cfg.patch < need:
         raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
+    if spec.is_plugin:
+        probe_loss(cfg)
     if cfg.data == "spectrograms":
         if images is None or images.ndim != 3 or len(images) == 0:
             raise UsageError("data 'spectrograms' needs a non-empty (N, H, W) array of images")
         if min(images.shape[1:]) < cfg.patch:
             raise UsageError(f"patch {cfg.patch} exceeds the image size {images.shape[1:]}")
+
+
+def probe_loss(cfg: TrainConfig) -> None:
+    """The loss on two random patch pairs, with its backward pass: a metric that returns the
+    wrong shape, no gradient, a non-finite value or raises is named here, before a model
+    row is written or a step is taken."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand((2, 1, cfg.patch, cfg.patch), generator=gen)
+    x_hat = torch.rand((2, 1, cfg.patch, cfg.patch), generator=gen).requires_grad_(True)
+    spec = registry.get(cfg.loss)
+    value = loss_function(cfg.loss)(x_hat, x)
+    if not math.isfinite(float(value.detach())):
+        raise UsageError(
+            f"metric {cfg.loss!r} gives a non-finite loss ({float(value.detach())}) on random "
+            "images before any training: the metric is at fault, not the learning rate"
+        )
+    _contract.guarded(spec, "in its backward pass", value.backward)
+    if x_hat.grad is None or not bool(torch.isfinite(x_hat.grad).all()):
+        raise UsageError(f"metric {cfg.loss!r} gives a NaN or missing gradient on random images")
 
 
 def _draw(cfg: TrainConfig, gen: torch.Generator, images: Tensor | None) -> Tensor:
@@ -284,6 +305,11 @@ def _loop(
                 value = _step(state, loss_fn, x, amp)
             except Diverged as exc:
                 # Nothing of this step is saved: the last checkpoint holds finite weights.
+                if state.step == 0 and str(exc).startswith("loss"):
+                    raise Diverged(  # untouched initial weights: the metric, not --lr
+                        f"metric {cfg.loss!r} gave a non-finite loss ({exc}) at the first step, "
+                        "before any weight changed: the metric is at fault, not --lr"
+                    ) from None
                 raise Diverged(
                     f"{cfg.loss} training diverged at step {state.step + 1} (lr {cfg.lr:g}): "
                     f"{exc}; lower --lr"

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.config import ModelConfig, TrainConfig, check_dataset_name
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.baseline import final_loss, learning
@@ -43,7 +43,10 @@ def _weight_fields(cfg: TrainConfig) -> dict[str, Any]:
 
 def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None) -> str:
     fields = _weight_fields(cfg)
-    return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash)[:8]}"
+    # A plugin loss adds its package and version; a built-in adds nothing (ids are pinned).
+    plugin = registry.plugin_key(registry.get(cfg.loss))
+    extra = (plugin,) if plugin else ()
+    return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash, *extra)[:8]}"
 
 
 def train_model(
@@ -118,6 +121,8 @@ def train_models(
 
 
 def _rel_dir(mid: str) -> str:
+    # The id holds the loss's name; registry names are plain, and this keeps it so.
+    check_dataset_name(mid, "model id")
     return str(Path("checkpoints") / mid)
 
 
@@ -133,7 +138,7 @@ def _task(
     return TrainTask(
         cfg,
         model_cfg,
-        str(store.checkpoints_dir / mid),
+        str(store.root / _rel_dir(mid)),
         str(store.root),
         feature_hash if spectro else None,
         features_path(store, feature_hash) if spectro and feature_hash else None,
