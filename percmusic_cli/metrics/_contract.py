@@ -35,7 +35,7 @@ def guarded(spec: MetricSpec, what: str, fn: Callable[..., T], *args: Any) -> T:
         return fn(*args)
     except PercmusicError:
         raise
-    except Exception as exc:  # third-party code: any failure is the plugin's
+    except (Exception, SystemExit) as exc:  # third-party code: any failure is the plugin's
         text = str(exc).strip().splitlines()
         reason = type(exc).__name__ + (f": {text[0]}" if text else "")
         raise UsageError(f"metric plugin {spec.name!r} failed {what}: {reason}") from exc

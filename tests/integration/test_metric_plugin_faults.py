@@ -158,6 +158,8 @@ BAD_RETURNS = {
             UsageError, "returned shape"),
     "raises": ("def f(x, y, s=None):\n    raise RuntimeError('boom')\n",
                UsageError, "failed on a sample pair: RuntimeError: boom"),
+    "exits": ("def f(x, y, s=None):\n    raise SystemExit(0)\n",
+              UsageError, "failed on a sample pair: SystemExit: 0"),
 }  # fmt: skip
 
 
@@ -297,3 +299,33 @@ def test_commands_keep_working_and_json_stays_valid_beside_broken_plugins(
     again = cli("distances", "--metric", "n4")
     assert again.exit_code == 2  # nothing was stored, so nothing is reused
     assert not list((cli.store / "arrays").glob("dist-n4-*.npy"))
+
+
+@pytest.mark.slow
+def test_an_asymmetric_plugin_predicts_the_same_whether_or_not_stats_ran_first(
+    plugin: Install, tmp_path: Path, tiny_gtzan_tree: TinyTree
+) -> None:
+    from typer.testing import CliRunner
+
+    plugin("asym5", ASYM + spec_of("asym5", "asym", symmetric=False), {"asym5": "SPEC_asym5"})
+    shown = []
+    for name, first in (
+        ("plain", ()),
+        ("stats_first", ("distances", "stats", "--metric", "asym5")),
+    ):
+        c = Cli(tmp_path / name, CliRunner())
+        for args in (
+            ("ingest", str(tiny_gtzan_tree.root)),
+            ("filter",),
+            ("features", "--frames", "64"),
+            first,
+        ):
+            if args:
+                assert c(*args).exit_code == 0, args
+        (run,) = c.json("knn", "--metric", "asym5", "--n-boot", "20", "--k-max", "3")
+        detail = c.json("results", "show", run["run_id"])
+        shown.append(
+            (run["run_id"], [(p["pred_label"], p["distances"]) for p in detail["predictions"]])
+        )
+    assert shown[0][0] == shown[1][0]
+    assert shown[0][1] == shown[1][1]
