@@ -307,8 +307,8 @@ def _loop(
                 # Nothing of this step is saved: the last checkpoint holds finite weights.
                 if state.step == 0 and str(exc).startswith("loss"):
                     raise Diverged(  # untouched initial weights: the metric, not --lr
-                        f"metric {cfg.loss!r} gave a non-finite loss ({exc}) at the first step, "
-                        "before any weight changed: the metric is at fault, not --lr"
+                        f"{cfg.loss} training diverged at step 1: {exc} before any weight "
+                        f"changed, so metric {cfg.loss!r} is at fault, not --lr"
                     ) from None
                 raise Diverged(
                     f"{cfg.loss} training diverged at step {state.step + 1} (lr {cfg.lr:g}): "
