@@ -75,6 +75,7 @@ class PairwiseEngine:
         self.settings = registry.settings(self.spec, config)
         self.config = config
         self.device = resolve_device(device)
+        self._declared_checked = False
         set_threads(config.threads)
 
     @property
@@ -97,8 +98,10 @@ class PairwiseEngine:
                 f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''} "
                 "hold NaN or infinite values"
             )
-        if self.spec.is_plugin:  # built-ins' direction and symmetry are tested, not sampled
+        if self.spec.is_plugin and not self._declared_checked:
+            # built-ins' direction and symmetry are tested, not sampled; once per engine
             _contract.check_declared(self.spec, self.settings, images)
+            self._declared_checked = True
         fast = self.spec.fast_pairwise
         if fast is not None:
             state = _contract.guarded(

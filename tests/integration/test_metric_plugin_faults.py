@@ -329,3 +329,56 @@ def test_an_asymmetric_plugin_predicts_the_same_whether_or_not_stats_ran_first(
         )
     assert shown[0][0] == shown[1][0]
     assert shown[0][1] == shown[1][1]
+
+
+FAST = """
+import numpy as np
+from percmusic_cli.metrics.registry import FastPairwise
+
+def prep(images, settings, device):
+    return images.astype(np.float64)
+
+def good(rows, cols, r, c):
+    return np.abs(rows[r][:, None] - cols[c][None]).mean(axis=(2, 3))
+
+def wrong_shape(rows, cols, r, c):
+    return good(rows, cols, r, c)[:, :1]
+
+def nan_tile(rows, cols, r, c):
+    return good(rows, cols, r, c) * np.nan
+
+def listed(rows, cols, r, c):
+    return good(rows, cols, r, c).tolist()
+
+def skew(rows, cols, r, c):  # asymmetric: d(x, y) weights by x
+    return (np.clip(rows[r][:, None] - cols[c][None], 0, None) * rows[r][:, None]).mean(axis=(2, 3))
+"""
+
+
+@pytest.mark.parametrize(
+    ("tile", "error", "said"),
+    [
+        ("wrong_shape", UsageError, r"gave \(3, 1\), expected an array of shape \(3, 3\)"),
+        ("nan_tile", DataError, "non-finite distance"),
+        ("listed", UsageError, "gave list"),
+    ],
+)
+def test_a_fast_path_tile_is_checked_too(
+    plugin: Install, tile: str, error: type[Exception], said: str
+) -> None:
+    flags = f"fast_pairwise=FastPairwise(prep, {tile})"
+    spec = f"SPEC_fp = MetricSpec(name='fp', label='fp', distance=l1, {flags})\n"
+    plugin(f"fast_{tile}", FAST + L1 + spec, {"fp": "SPEC_fp"})
+    with pytest.raises(error, match=said) as caught:
+        matrix("fp")
+    assert "'fp'" in str(caught.value)
+
+
+def test_an_asymmetric_fast_path_is_averaged_over_both_orders(plugin: Install) -> None:
+    flags = "fast_pairwise=FastPairwise(prep, skew), symmetric=False"
+    spec = f"SPEC_fs = MetricSpec(name='fs', label='fs', distance=asym, {flags})\n"
+    plugin("fast_skew", FAST + ASYM + spec, {"fs": "SPEC_fs"})
+    rect = matrix("fs", IMAGES[4:])
+    x = IMAGES.astype(np.float64)
+    d = (np.clip(x[:, None] - x[None], 0, None) * x[:, None]).mean(axis=(2, 3))
+    np.testing.assert_allclose(rect, ((d + d.T) / 2)[:, 4:], atol=1e-9)
