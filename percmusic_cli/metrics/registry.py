@@ -18,7 +18,7 @@ import importlib
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -303,7 +303,7 @@ def _load_plugin(name: str) -> MetricSpec:
     printed = io.StringIO()
     started = time.perf_counter()
     try:
-        with contextlib.redirect_stdout(printed):
+        with _stdout_fd_to(printed), contextlib.redirect_stdout(printed):
             obj = ep.load()
             if callable(obj) and not isinstance(obj, MetricSpec):
                 obj = obj()
@@ -317,6 +317,31 @@ def _load_plugin(name: str) -> MetricSpec:
     package = (str(dist.name), str(dist.version)) if dist is not None else ("", "")
     spec = _checked(obj, name)
     return dataclasses.replace(spec, origin=_package(ep), package=package, study=False)
+
+
+@contextlib.contextmanager
+def _stdout_fd_to(sink: io.StringIO) -> Iterator[None]:
+    """File descriptor 1 sent to a temporary file meanwhile (what a plugin's C code or
+    subprocess writes there), its text then added to `sink`."""
+    import os
+    import sys
+    import tempfile
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no fd 1 (embedded interpreters): the Python level only
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            sink.write(tmp.read().decode("utf-8", "replace"))
 
 
 def _checked(obj: object, name: str) -> MetricSpec:

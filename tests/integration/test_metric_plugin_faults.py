@@ -110,16 +110,19 @@ def test_path_builders_refuse_names_outside_the_store(tmp_path: Path) -> None:
 
 
 def test_exit_and_print_on_import_are_caught_and_reported(
-    plugin: Install, capsys: pytest.CaptureFixture[str]
+    plugin: Install, capfd: pytest.CaptureFixture[str]
 ) -> None:
     plugin("quits", "import sys\nsys.exit(3)\n", {"quits": "SPEC"}, dist="pm-quits")
-    plugin("chatty", "print('hello from a plugin')\n" + L1 + spec_of("chatty", "l1"),
-           {"chatty": "SPEC_chatty"}, dist="pm-chatty")  # fmt: skip
+    noisy = "print('hello from a plugin')\nimport os\nos.write(1, b'raw fd')\n"
+    plugin("chatty", noisy + L1 + spec_of("chatty", "l1"), {"chatty": "SPEC_chatty"},
+           dist="pm-chatty")  # fmt: skip
     rows = {r["name"]: r for r in registry.describe()}
     assert "sys.exit(3)" in rows["quits"]["problem"] and rows["quits"]["import_s"] >= 0
     assert rows["chatty"]["problem"] is None and "hello" in rows["chatty"]["printed"]
+    assert "raw fd" in rows["chatty"]["printed"]
     assert rows["chatty"]["import_s"] is not None and rows["mse"]["import_s"] is None
-    assert "hello" not in capsys.readouterr().out
+    out = capfd.readouterr().out
+    assert "hello" not in out and "raw fd" not in out
 
 
 def test_the_study_metrics_never_load_a_plugin(plugin: Install) -> None:
