@@ -322,11 +322,16 @@ def _load_plugin(name: str) -> MetricSpec:
 @contextlib.contextmanager
 def _stdout_fd_to(sink: io.StringIO) -> Iterator[None]:
     """File descriptor 1 sent to a temporary file meanwhile (what a plugin's C code or
-    subprocess writes there), its text then added to `sink`."""
+    subprocess writes there), its text then added to `sink`. Only on the main thread: a
+    worker thread (the dashboard's) must not take fd 1 from the rest of the process."""
     import os
     import sys
     import tempfile
+    import threading
 
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     try:
         sys.stdout.flush()
         saved = os.dup(1)
