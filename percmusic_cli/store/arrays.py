@@ -76,9 +76,10 @@ def inside(root: Path, rel_path: str) -> Path:
     """root/rel_path, refused (StoreError) when it would resolve outside the store: names
     in paths come from plugins, manifests and caches, and are checked where they enter,
     but a name that slips through must still not write elsewhere."""
-    base = root.resolve()
-    target = (base / rel_path).resolve()
-    if Path(rel_path).is_absolute() or not target.is_relative_to(base) or target == base:
+    # Lexical, not resolved: a folder the user links elsewhere (arrays/ on a bigger disk)
+    # is the user's choice; a name that climbs out with .. or is absolute is not.
+    norm = os.path.normpath(rel_path)
+    if os.path.isabs(rel_path) or norm in (".", "..") or norm.startswith(".." + os.sep):
         raise StoreError(f"refusing the path {rel_path!r}: it is outside the store {root}")
     return root / rel_path
 

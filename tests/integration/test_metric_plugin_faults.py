@@ -104,6 +104,11 @@ def test_path_builders_refuse_names_outside_the_store(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         write_array(root, "arrays/../../escaped.npy", np.zeros(2), "distances")
     assert not (tmp_path / "escaped.npy").exists()
+    # a store folder the user linked elsewhere (a bigger disk) is still the store's
+    (tmp_path / "disk").mkdir()
+    (root / "arrays").symlink_to(tmp_path / "disk")
+    rec = write_array(root, "arrays/kept.npy", np.zeros(2), "distances")
+    assert rec.shape == (2,) and (tmp_path / "disk" / "kept.npy").is_file()
 
 
 # ------------------------------------------------------------------ isolated loading
