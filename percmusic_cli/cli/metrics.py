@@ -29,23 +29,31 @@ def metrics(
     for row in rows:
         if row["problem"]:
             output.note(f"warning: {row['problem']}")
+        if row.get("printed"):
+            output.note(
+                f"note: metric plugin {row['name']!r} printed while loading (kept off stdout)"
+            )
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="metrics")
-    for col in ("name", "origin", "label", "direction", "fast pairwise", "in study"):
+    cols = ("name", "origin", "label", "direction", "symmetric", "fast pairwise", "in study")
+    for col in (*cols, "load s"):
         table.add_column(col)
     for r in rows:
+        took = "" if r.get("import_s") is None else f"{r['import_s']:.3f}"
         if r["problem"]:
-            table.add_row(r["name"], r["origin"], "broken", "", "", "")
+            table.add_row(r["name"], r["origin"], "broken", "", "", "", "", took)
             continue
         table.add_row(
             r["name"],
             r["origin"],
             r["label"],
             r["direction"],
+            "yes" if r["symmetric"] else "no (averaged)",
             "yes" if r["fast_pairwise"] else "no (generic)",
             "yes" if r["study"] else "",
+            took,
         )
     return table
 

@@ -59,6 +59,11 @@ def _vote_weights(dist: np.ndarray, weights: str) -> np.ndarray:
         return np.ones_like(dist, dtype=np.float64)
     if weights != "distance":  # never fall through: a typo must not mean distance weighting
         raise UsageError(f"--weights {weights!r}: choose one of {', '.join(KNN_WEIGHTS)}")
+    if (dist < 0).any():  # 1/d of a negative value would be a negative vote
+        raise DataError(
+            f"--weights distance: a neighbour is at a negative distance ({dist.min():.6g}); "
+            "weighting by 1/d needs distances >= 0 (use --weights uniform)"
+        )
     # Neighbours are sorted, so zero distances are a prefix: a row whose first distance is 0
     # keeps weight 1 for its zero-distance neighbours and 0 for the rest, for every k.
     exact = dist[:, :1] == 0

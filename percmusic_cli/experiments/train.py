@@ -33,7 +33,7 @@ from percmusic_cli.config import DistanceConfig, ModelConfig, TrainConfig, check
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, UsageError
 from percmusic_cli.experiments.baseline import trivial_baseline
-from percmusic_cli.metrics import registry
+from percmusic_cli.metrics import _contract, registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from percmusic_cli.models.losses import LossFn, loss_function
@@ -82,11 +82,32 @@ def check_inputs(cfg: TrainConfig, model_cfg: ModelConfig, images: np.ndarray | 
     need = registry.min_side(spec, registry.settings(spec, DistanceConfig(metric=cfg.loss)))
     if cfg.patch < need:
         raise UsageError(f"patch {cfg.patch} is too small for the {cfg.loss} loss: needs {need}")
+    if spec.is_plugin:
+        probe_loss(cfg)
     if cfg.data == "spectrograms":
         if images is None or images.ndim != 3 or len(images) == 0:
             raise UsageError("data 'spectrograms' needs a non-empty (N, H, W) array of images")
         if min(images.shape[1:]) < cfg.patch:
             raise UsageError(f"patch {cfg.patch} exceeds the image size {images.shape[1:]}")
+
+
+def probe_loss(cfg: TrainConfig) -> None:
+    """The loss on two random patch pairs, with its backward pass: a metric that returns the
+    wrong shape, no gradient, a non-finite value or raises is named here, before a model
+    row is written or a step is taken."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand((2, 1, cfg.patch, cfg.patch), generator=gen)
+    x_hat = torch.rand((2, 1, cfg.patch, cfg.patch), generator=gen).requires_grad_(True)
+    spec = registry.get(cfg.loss)
+    value = loss_function(cfg.loss)(x_hat, x)
+    if not math.isfinite(float(value.detach())):
+        raise UsageError(
+            f"metric {cfg.loss!r} gives a non-finite loss ({float(value.detach())}) on random "
+            "images before any training: the metric is at fault, not the learning rate"
+        )
+    _contract.guarded(spec, "in its backward pass", value.backward)
+    if x_hat.grad is None or not bool(torch.isfinite(x_hat.grad).all()):
+        raise UsageError(f"metric {cfg.loss!r} gives a NaN or missing gradient on random images")
 
 
 def _draw(cfg: TrainConfig, gen: torch.Generator, images: Tensor | None) -> Tensor:
@@ -213,6 +234,15 @@ def _save(state: _State, cfg: TrainConfig, run_dir: Path, device: str, wall: flo
     return save_checkpoint(run_dir, state.model, state.optimizer, meta, extra=extra)
 
 
+def run_baseline(cfg: TrainConfig, images: Tensor | None = None) -> float:
+    """The run's trivial baseline: what a constant output scores on the same seeded first
+    batches the run trains on (experiments/baseline.py)."""
+    gen = torch_generator(cfg.seed)
+    return trivial_baseline(
+        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
+    )
+
+
 def train(
     cfg: TrainConfig,
     model_cfg: ModelConfig,
@@ -234,11 +264,7 @@ def train(
     if cfg.data == "spectrograms" and spectrograms is not None:
         images = torch.from_numpy(np.ascontiguousarray(spectrograms, dtype=np.float32))
     begin = time.perf_counter()
-    # Same seed, same first batches as the run: what a constant output would score on them.
-    gen = torch_generator(cfg.seed)
-    baseline = trivial_baseline(
-        cfg.loss, cfg.data, loss_function(cfg.loss), lambda: _draw(cfg, gen, images)
-    )
+    baseline = run_baseline(cfg, images)
     with _deterministic(device):
         state = _start(cfg, model_cfg, run_dir, device)
         ckpt = _loop(cfg, state, run_dir, device, reporter, images, stop_after, begin)
@@ -279,6 +305,11 @@ def _loop(
                 value = _step(state, loss_fn, x, amp)
             except Diverged as exc:
                 # Nothing of this step is saved: the last checkpoint holds finite weights.
+                if state.step == 0 and str(exc).startswith("loss"):
+                    raise Diverged(  # untouched initial weights: the metric, not --lr
+                        f"{cfg.loss} training diverged at step 1: {exc} before any weight "
+                        f"changed, so metric {cfg.loss!r} is at fault, not --lr"
+                    ) from None
                 raise Diverged(
                     f"{cfg.loss} training diverged at step {state.step + 1} (lr {cfg.lr:g}): "
                     f"{exc}; lower --lr"

@@ -19,7 +19,7 @@ import numpy as np
 from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import one_thread_per_op, resolve_device, set_threads
 from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
-from percmusic_cli.metrics import _generic, registry
+from percmusic_cli.metrics import _contract, _generic, registry
 from percmusic_cli.metrics._checks import require_side
 from percmusic_cli.progress import NullReporter, Reporter
 
@@ -75,6 +75,7 @@ class PairwiseEngine:
         self.settings = registry.settings(self.spec, config)
         self.config = config
         self.device = resolve_device(device)
+        self._declared_checked = False
         set_threads(config.threads)
 
     @property
@@ -97,9 +98,15 @@ class PairwiseEngine:
                 f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''} "
                 "hold NaN or infinite values"
             )
+        if self.spec.is_plugin and not self._declared_checked:
+            # built-ins' direction and symmetry are tested, not sampled; once per engine
+            _contract.check_declared(self.spec, self.settings, images)
+            self._declared_checked = True
         fast = self.spec.fast_pairwise
         if fast is not None:
-            state = fast.prepare(images, self.settings, self.device)
+            state = _contract.guarded(
+                self.spec, "preparing images", fast.prepare, images, self.settings, self.device
+            )
         else:
             state = _generic.prepare(self.spec, images, self.settings, self.device)
         return Prepared(self.spec.name, images.shape[0], (h, w), state)
@@ -114,9 +121,27 @@ class PairwiseEngine:
         if rows.metric != self.spec.name:
             raise UsageError(f"{rows.metric} state given to a {self.spec.name} engine")
         fast = self.spec.fast_pairwise
-        if fast is not None:
-            return fast.tile(rows.state, cols.state, r, c)
-        return _generic.tile(rows.state, cols.state, r, c)
+        if fast is None:
+            block = _generic.tile(rows.state, cols.state, r, c)
+        else:
+            block = self._fast_tile(fast, rows, cols, r, c)
+            if not self.spec.symmetric:  # the documented rule: the mean of both orders
+                block = (block + self._fast_tile(fast, cols, rows, c, r).T) / 2
+        # Before any sink sees it: a NaN tile is never stored, so never reused.
+        return _contract.check_finite_tile(self.spec, block, r, c)
+
+    def _fast_tile(
+        self, fast: registry.FastPairwise, rows: Prepared, cols: Prepared, r: slice, c: slice
+    ) -> np.ndarray:
+        block = _contract.guarded(self.spec, "on a tile", fast.tile, rows.state, cols.state, r, c)
+        want = (len(range(rows.n)[r]), len(range(cols.n)[c]))
+        if not isinstance(block, np.ndarray) or block.shape != want:
+            got = block.shape if isinstance(block, np.ndarray) else type(block).__name__
+            raise UsageError(
+                f"metric {self.spec.name!r}: its pairwise tile gave {got}, expected an array "
+                f"of shape {want}"
+            )
+        return np.asarray(block, dtype=np.float64)
 
 
 def tile_plan(n_rows: int, n_cols: int, tile: int, symmetric: bool) -> list[TileSpec]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import Tensor
 
 from percmusic_cli.config import DistanceConfig, MsssimConfig, NlpdConfig
-from percmusic_cli.metrics import registry
+from percmusic_cli.metrics import _contract, registry
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -37,6 +38,10 @@ def loss_function(
     )
 
     def loss(x_hat: Tensor, x: Tensor) -> Tensor:
-        return spec.as_distance(x_hat.float(), x.float(), chosen).mean()
+        # The metric's per-pair values are checked, not only their mean: a scalar or a
+        # (B, 1) result would otherwise train silently on the wrong thing.
+        d = _contract.guarded(spec, "as a loss", spec.as_distance, x_hat.float(), x.float(), chosen)
+        need_grad = torch.is_grad_enabled() and x_hat.requires_grad
+        return _contract.check_batch(spec, d, x.shape[0], need_grad).mean()
 
     return loss

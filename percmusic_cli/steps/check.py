@@ -47,7 +47,7 @@ PARTS_SUFFIX = ".parts"
 QUARANTINE = "quarantine"
 # Names the steps give their arrays: such a file without a row was written, then the
 # process died before its row was committed (a rerun rewrites it).
-_KNOWN_ARRAY = re.compile(r"^(features|latents|dist-[a-z0-9]+)-[0-9a-f]+\.npy$")
+_KNOWN_ARRAY = re.compile(r"^(features|latents|dist-[a-z0-9_]+)-[0-9a-f]+\.npy$")
 _PARTIAL = re.compile(r"^\..+\.partial-\d+$")  # archive extraction, synthetic clips
 
 # problem kinds fixed by forgetting the array and its derived rows

@@ -10,6 +10,7 @@ from typing import Any
 from percmusic_cli.classifiers.knn import SPEC as KNN_SPEC
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
+from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
 from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
@@ -34,6 +35,7 @@ def run_knn(
     force: bool = False,
 ) -> list[dict[str, Any]]:
     reporter = reporter or NullReporter()
+    check_weights(metrics, cfg)
     rows = []
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
@@ -82,6 +84,19 @@ def run_knn(
             f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
         )
     return rows
+
+
+def check_weights(metrics: Sequence[str], cfg: KnnConfig) -> None:
+    """--weights distance weighs by 1/d, which needs distances (>= 0): a similarity's stored
+    values are its negation, so it is refused by name, before anything runs."""
+    if cfg.weights != "distance":
+        return
+    for metric in metrics:
+        if not metric_registry.get(metric).lower_is_better:
+            raise UsageError(
+                f"--weights distance needs a distance, but metric {metric!r} is a similarity "
+                "(higher is better): use --weights uniform with it"
+            )
 
 
 def choose_path(

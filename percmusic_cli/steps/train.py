@@ -11,11 +11,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from percmusic_cli.config import ModelConfig, TrainConfig
+from percmusic_cli.config import ModelConfig, TrainConfig, check_dataset_name
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.experiments.baseline import final_loss, learning
-from percmusic_cli.experiments.train import Diverged, TrainResult, check_inputs, train
+from percmusic_cli.experiments.train import (
+    Diverged,
+    TrainResult,
+    check_inputs,
+    run_baseline,
+    train,
+)
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
 from percmusic_cli.models import cache as model_cache
@@ -37,7 +43,10 @@ def _weight_fields(cfg: TrainConfig) -> dict[str, Any]:
 
 def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None) -> str:
     fields = _weight_fields(cfg)
-    return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash)[:8]}"
+    # A plugin loss adds its package and version; a built-in adds nothing (ids are pinned).
+    plugin = registry.plugin_key(registry.get(cfg.loss))
+    extra = (plugin,) if plugin else ()
+    return f"ae-{cfg.loss}-{cfg.data}-{param_hash(fields, model_cfg, feature_hash, *extra)[:8]}"
 
 
 def train_model(
@@ -91,7 +100,7 @@ def train_models(
             }
             continue
         if cfg.data == "noise":
-            cached = model_cache.fetch(mid, _weight_fields(cfg), dataclasses.asdict(model_cfg))
+            cached = _cached(mid, cfg, model_cfg, reporter)
             if cached is not None:
                 out[i] = _from_cache(store, cached, mid, cfg, model_cfg, _rel_dir(mid), reporter)
                 continue
@@ -112,6 +121,8 @@ def train_models(
 
 
 def _rel_dir(mid: str) -> str:
+    # The id holds the loss's name; registry names are plain, and this keeps it so.
+    check_dataset_name(mid, "model id")
     return str(Path("checkpoints") / mid)
 
 
@@ -127,7 +138,7 @@ def _task(
     return TrainTask(
         cfg,
         model_cfg,
-        str(store.checkpoints_dir / mid),
+        str(store.root / _rel_dir(mid)),
         str(store.root),
         feature_hash if spectro else None,
         features_path(store, feature_hash) if spectro and feature_hash else None,
@@ -172,7 +183,7 @@ def _record(
         row = sm.get_model(con, mid)
     assert row is not None
     if t.cfg.data == "noise" and result.checkpoint is not None:
-        _publish(mid, result.checkpoint, t.cfg, model_cfg, reporter)
+        _publish(mid, result.checkpoint, t.cfg, model_cfg, result.baseline_loss, reporter)
     return {
         **row,
         "reused": False,
@@ -181,19 +192,34 @@ def _record(
     }
 
 
+def _cached(
+    mid: str, cfg: TrainConfig, model_cfg: ModelConfig, reporter: Reporter
+) -> model_cache.Entry | None:
+    """The verified cache entry of `mid`, or None; a refused entry is one line, not an error
+    (the model is trained here, and the entry rewritten)."""
+    entry, problem = model_cache.find(mid, _weight_fields(cfg), dataclasses.asdict(model_cfg))
+    if problem is not None:
+        reporter.log(f"warning: model cache entry {mid} ignored: {problem}; training here")
+    return entry
+
+
 def _from_cache(
     store: Store,
-    cached: Path,
+    cached: model_cache.Entry,
     mid: str,
     cfg: TrainConfig,
     model_cfg: ModelConfig,
     rel_dir: str,
     reporter: Reporter,
 ) -> dict[str, Any]:
-    """Copy a verified cached model into the store and record it as done, untrained here."""
-    copy = model_cache.restore(cached, store.root / rel_dir)
+    """Copy a verified cached model into the store and record it as done, untrained here,
+    with its final loss and trivial baseline (an entry from before baselines were cached
+    has its baseline measured again: the same seeded batches give the same value)."""
+    copy = model_cache.restore(cached.folder, store.root / rel_dir)
     meta = json.loads((copy / "meta.json").read_text())
     history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
+    baseline = cached.baseline_loss if cached.baseline_loss is not None else run_baseline(cfg)
+    final = final_loss(history)
     with store.connect() as con:
         sm.save_history(con, mid, history)
         sm.upsert_model(
@@ -208,20 +234,27 @@ def _from_cache(
             meta.get("wall_s_total"),
             None,
         )
+        sm.save_learning(con, mid, final, baseline)
         row = sm.get_model(con, mid)
     assert row is not None
-    reporter.log(f"{mid}: reused from the model cache ({cached.parent}); not retrained")
-    return {**row, "reused": True, "from_cache": str(cached.parent)}
+    where = cached.folder.parent
+    reporter.log(f"{mid}: reused from the model cache ({where}); not retrained")
+    return {**row, "reused": True, "from_cache": str(where), **learning(final, baseline)}
 
 
 def _publish(
-    mid: str, checkpoint: Path, cfg: TrainConfig, model_cfg: ModelConfig, reporter: Reporter
+    mid: str,
+    checkpoint: Path,
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    baseline: float | None,
+    reporter: Reporter,
 ) -> None:
     """Offer a finished noise model to other stores; a cache that cannot be written (full
     disk, read-only home) costs only the reuse, never the training."""
     try:
         entry = model_cache.publish(
-            mid, checkpoint, _weight_fields(cfg), dataclasses.asdict(model_cfg)
+            mid, checkpoint, _weight_fields(cfg), dataclasses.asdict(model_cfg), baseline
         )
     except OSError as exc:
         reporter.log(f"warning: {mid} not kept in the model cache: {exc}")

@@ -72,9 +72,21 @@ def atomic_file(target: Path) -> Iterator[IO[bytes]]:
         raise
 
 
+def inside(root: Path, rel_path: str) -> Path:
+    """root/rel_path, refused (StoreError) when it would resolve outside the store: names
+    in paths come from plugins, manifests and caches, and are checked where they enter,
+    but a name that slips through must still not write elsewhere."""
+    # Lexical, not resolved: a folder the user links elsewhere (arrays/ on a bigger disk)
+    # is the user's choice; a name that climbs out with .. or is absolute is not.
+    norm = os.path.normpath(rel_path)
+    if os.path.isabs(rel_path) or norm in (".", "..") or norm.startswith(".." + os.sep):
+        raise StoreError(f"refusing the path {rel_path!r}: it is outside the store {root}")
+    return root / rel_path
+
+
 def write_array(root: Path, rel_path: str, array: np.ndarray, kind: str) -> ArrayRecord:
     """Save `array` as .npy at root/rel_path atomically and return its record."""
-    target = root / rel_path
+    target = inside(root, rel_path)
     try:
         with atomic_file(target) as fh:
             np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
@@ -134,7 +146,7 @@ def nonfinite_rows(images: np.ndarray, block: int = 64) -> np.ndarray:
 
 
 def parts_dir(root: Path, rel_path: str) -> Path:
-    return root / (rel_path + ".parts")
+    return inside(root, rel_path + ".parts")
 
 
 def _part_paths(root: Path, rel_path: str, key: str) -> tuple[Path, Path]:
@@ -233,7 +245,7 @@ def assemble_parts(
 ) -> ArrayRecord:
     """Concatenate array `name` of each part (along axis 0) into one .npy, streaming: the
     whole array is never in memory, and its sha256 is taken as it is written."""
-    target = root / rel_path
+    target = inside(root, rel_path)
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
     try:
         with atomic_file(target) as fh:

@@ -73,3 +73,96 @@ def test_a_damaged_entry_is_not_used(tmp_path: Path) -> None:
     from percmusic_cli.hashing import file_digest
 
     assert file_digest(weights) == doc["files"]["model.safetensors"]
+
+
+def _fields() -> dict[str, Any]:
+    return {k: v for k, v in asdict(CFG).items() if k not in ("device", "amp", "checkpoint_every")}
+
+
+def test_a_reused_model_keeps_its_trivial_baseline(tmp_path: Path) -> None:
+    first, _ = _train(tmp_path / "a")
+    assert first["baseline_loss"] == pytest.approx(1 / 12)  # MSE on U(0, 1) noise
+    doc = json.loads((cache.cache_root() / first["model_id"] / cache.MANIFEST).read_text())
+    assert doc["baseline_loss"] == pytest.approx(first["baseline_loss"])
+    second, _ = _train(tmp_path / "b")
+    assert second["reused"] is True
+    for key in ("final_loss", "baseline_loss", "loss_ratio", "learned"):
+        assert second[key] == first[key], key
+    stored = Store(tmp_path / "b")
+    with stored.connect(read_only=True) as con:
+        from percmusic_cli.store import models as sm
+
+        row = sm.get_model(con, second["model_id"])
+    assert row is not None and row["baseline_loss"] == pytest.approx(1 / 12)
+
+
+def test_an_entry_from_before_baselines_has_its_baseline_measured_again(tmp_path: Path) -> None:
+    first, _ = _train(tmp_path / "a")
+    manifest = cache.cache_root() / first["model_id"] / cache.MANIFEST
+    doc = json.loads(manifest.read_text())
+    del doc["baseline_loss"]
+    manifest.write_text(json.dumps(doc))
+    second, _ = _train(tmp_path / "b")
+    assert second["reused"] is True and second["baseline_loss"] == first["baseline_loss"]
+
+
+def _tamper(entry: Path, change: Any) -> None:
+    doc = json.loads((entry / cache.MANIFEST).read_text())
+    change(doc, entry)
+    (entry / cache.MANIFEST).write_text(json.dumps(doc))
+
+
+def _escape(doc: dict[str, Any], entry: Path) -> None:
+    outside = entry.parent.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    folder = entry / doc["checkpoint"]
+    for f in folder.iterdir():
+        (outside / f.name).write_bytes(f.read_bytes())
+    doc["checkpoint"] = "../../outside"
+
+
+def _drop_meta(doc: dict[str, Any], entry: Path) -> None:
+    del doc["files"]["meta.json"]
+    (entry / doc["checkpoint"] / "meta.json").unlink()
+
+
+def _unlisted_file(doc: dict[str, Any], entry: Path) -> None:
+    (entry / doc["checkpoint"] / "notes.txt").write_text("not listed")
+
+
+def _linked_file(doc: dict[str, Any], entry: Path) -> None:
+    target = entry / doc["checkpoint"] / "meta.json"
+    real = entry.parent / "meta-elsewhere.json"
+    real.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(real)
+
+
+def _file_name_escapes(doc: dict[str, Any], entry: Path) -> None:
+    doc["files"]["../../evil"] = doc["files"]["meta.json"]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_escape, "not a plain folder name"),
+        (_drop_meta, "lacks meta.json"),
+        (_unlisted_file, "differ (notes.txt)"),
+        (_linked_file, "not a regular file"),
+        (_file_name_escapes, "not a map of plain file names"),
+    ],
+)
+def test_a_tampered_entry_is_ignored_with_one_line_and_retrained(
+    tmp_path: Path, change: Any, said: str
+) -> None:
+    first, _ = _train(tmp_path / "a")
+    entry = cache.cache_root() / first["model_id"]
+    _tamper(entry, change)
+    found, problem = cache.find(first["model_id"], _fields(), asdict(TINY))
+    assert found is None and problem is not None and said in problem
+    again, messages = _train(tmp_path / "b")
+    assert again["reused"] is False and again["status"] == "done"
+    warned = [m for m in messages.messages if "model cache entry" in m and "ignored" in m]
+    assert len(warned) == 1 and said in warned[0] and "\n" not in warned[0]
+    assert not (tmp_path / "b").parent.joinpath("outside", "meta.json").is_symlink()
+    assert cache.fetch(first["model_id"], _fields(), asdict(TINY)) is not None  # rewritten
