@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -76,14 +77,14 @@ def sort_key(run: dict[str, Any], field: str) -> tuple[int, Any]:
     return (value is None, value if value is not None else 0)
 
 
-def cells(run: dict[str, Any], marked: bool) -> list[str]:
+def cells(run: dict[str, Any], marked: bool) -> list[str | Text]:
     param = run.get("param")
     name = run.get("param_name") or ("k" if run.get("kind") == "knn" else "C")
     return [
         "✓" if marked else " ",
-        safe.markup(run["run_id"]),
-        safe.markup(run.get("metric") or fmt.MISSING),
-        safe.markup(run.get("split") or fmt.MISSING),
+        safe.text(run["run_id"]),
+        safe.text(run.get("metric") or fmt.MISSING),
+        safe.text(run.get("split") or fmt.MISSING),
         fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
         fmt.score(run.get("valid_f1")),
         fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),
@@ -170,7 +171,7 @@ class ResultsScreen(DataScreen):
     def filter_done(self, event: Input.Submitted) -> None:
         _, error = parse_filter(event.value, self.runs)
         if error is not None:  # said once, on Enter, not at every keystroke of a value
-            self.notify(error, severity="error", timeout=6)
+            self.notify(error, severity="error", timeout=6, markup=False)
             return
         self.query_one("#runs", DataTable).focus()
 
