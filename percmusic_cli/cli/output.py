@@ -30,15 +30,17 @@ from percmusic_cli.render.safe import markup, shown
 
 class SafeConsole(Console):
     """A console that reads no markup in plain strings and shows their control characters
-    as \\xNN: every table cell, note and message holding a user's path, label or name
-    passes through `render_str`. Styling is done with Text objects, never markup."""
+    (but newlines) as \\xNN: every table cell, note and message holding a user's path, label
+    or name passes through `render_str`. Styling is done with Text objects, never markup."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(markup=False, **kwargs)
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False
-        return super().render_str(shown(text), **kwargs)
+        # Newlines stay: a chart, a prompt or a header we composed has them on purpose.
+        # A user's value with a newline is shown as \x0a where it is put in (safe.text).
+        return super().render_str(shown(text, keep_newlines=True), **kwargs)
 
 
 out = SafeConsole(soft_wrap=False)

@@ -151,8 +151,16 @@ SUMMARY_COLUMNS = ("n", "mean", "std", "q05", "q25", "median", "q75", "q95")
 
 def distance_summary_table(stats: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
     """Quantiles of pairwise distances per group, as `experiments.stats.distance_summary`
-    returns them (keys: group, n, mean, std, q05, q25, median, q75, q95)."""
+    returns them (keys: group, n, mean, std, q05, q25, median, q75, q95). Pooled rows carry
+    the separation (ratio of means, AUC): the caption says it, as `--json` does."""
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    pooled = next((r for r in stats if r.get("pooled") and r.get("ratio") is not None), None)
+    if pooled is not None:
+        table.caption = (
+            f"pooled pairs: ratio of means (between / within) {fmt.quantity(pooled['ratio'])}, "
+            f"AUC {fmt.score(pooled.get('auc'))}"
+        )
+        table.caption_justify = "left"
     table.add_column("group", no_wrap=True)
     for name in SUMMARY_COLUMNS:
         table.add_column(name, justify="right", no_wrap=True)
