@@ -41,9 +41,14 @@ def evaluation_table(result: ClassifierResult, title: str) -> Table:
     return table
 
 
+def _title(title: str | None) -> Text | None:
+    """A caller's title may hold a dataset or metric name: never read as markup."""
+    return None if title is None else safe.title(title)
+
+
 def per_class_table(evaluation: Evaluation, title: str | None = None) -> Table:
     """Precision, recall, F1 and support per class, in the evaluation's class order."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(title=_title(title), box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("class")
     for name in ("precision", "recall", "F1", "support"):
         table.add_column(name, justify="right")
@@ -165,7 +170,7 @@ def runs_table(
     # Runs of several splits get a split column; runs of one split name it in the title.
     splits = sorted({str(r["split"]) for r in rows if r.get("split")})
     show_split = len(splits) > 1
-    heading: Any = title
+    heading = _title(title)
     if not show_split and splits:
         heading = safe.title(f"{title or 'runs'} (split {splits[0]})")
     columns = _run_columns(rows, show_split, show_date=width >= 110)
@@ -185,7 +190,9 @@ def distance_summary_table(stats: Sequence[Mapping[str, Any]], title: str | None
     """Quantiles of pairwise distances per group, as `experiments.stats.distance_summary`
     returns them (keys: group, n, mean, std, q05, q25, median, q75, q95). Pooled rows carry
     the separation (ratio of means, AUC): the caption says it, as `--json` does."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    table = Table(
+        title=_title(title), box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0)
+    )
     pooled = next((r for r in stats if r.get("pooled") and r.get("ratio") is not None), None)
     if pooled is not None:
         table.caption = (

@@ -107,3 +107,22 @@ async def _runs(store: Store) -> None:
             right += table.columns[key].get_render_width(table)  # type: ignore[index]
         assert right <= table.scrollable_content_region.width
         assert table.scroll_x == 0
+
+
+@pytest.mark.parametrize("label", ["y[/]", "[bold]x", "[/a[", "esc\x1b[31m"])
+def test_study_tables_show_hostile_labels_as_written(label: str) -> None:
+    # Textual's console reads markup in plain strings; the study's labels and claims are
+    # plugin-given text, so they reach it as Text.
+    from percmusic_cli.render import safe
+    from percmusic_cli.render.study import reproduce_tables
+
+    for repeated in (False, True):
+        study = _study(repeated, long_label=False)
+        for row in study["rows"]:
+            row["label"] = label
+        for claim in study["claims"]:
+            claim["claim"] = f"AE+LR beats KNN ({label})"
+        buf = io.StringIO()
+        Console(file=buf, width=200).print(Group(*reproduce_tables(study)))
+        assert safe.shown(label) in buf.getvalue()
+        assert f"AE+LR beats KNN ({safe.shown(label)})" in buf.getvalue()
