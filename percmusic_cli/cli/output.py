@@ -76,13 +76,14 @@ def show(item: RenderableType) -> None:
 
 
 def note(message: str) -> None:
+    """A log line: one line, so a newline in a path it names is shown as \\x0a."""
     if not OPTIONS.quiet:
-        err.print(message, highlight=False, soft_wrap=True)  # a log line is never cut
+        err.print(shown(message), highlight=False, soft_wrap=True)  # a log line is never cut
 
 
 def warn(message: str) -> None:
-    """A diagnostic that --quiet keeps: it changes what the output means."""
-    err.print(message, highlight=False, markup=False)
+    """A diagnostic that --quiet keeps: it changes what the output means (one line)."""
+    err.print(shown(message), highlight=False, markup=False)
 
 
 class _RateColumn(ProgressColumn):

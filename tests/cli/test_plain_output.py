@@ -96,3 +96,16 @@ def test_results_dataset_on_an_empty_store_is_refused(cli: Cli) -> None:
     result = cli("results", "--dataset", "nope")
     assert result.exit_code == 1
     assert "unknown --dataset 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["new\nline", "cr\rhere", "esc\x1b[2J"])
+def test_log_lines_stay_one_line(
+    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from percmusic_cli.cli import output
+
+    monkeypatch.setattr(output.OPTIONS, "quiet", False)
+    output.note(f"skipped {name}: not audio")
+    output.warn(f"warning: {name} is empty")
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 2 and "\x1b" not in err and "\r" not in err
