@@ -29,12 +29,12 @@ _percmusic() {
         "results show"|"results show "*) words="--plot --json --csv --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "check"|"check "*) words="--repair --sources --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
-        "compare"|"compare "*) words="--n-boot --seed --json --csv --help" ;;
+        "compare"|"compare "*) words="--n-boot --seed --json --csv --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "dashboard"|"dashboard "*) words="--out --help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
-        "figures"|"figures "*) words="--out --format --dataset --json --help" ;;
+        "figures"|"figures "*) words="--out --format --dataset --json --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--manifest --label-column --subset --dataset --synthetic --clips-per-class --force --archive-max-mb --archive-max-ratio --json --help" ;;
         "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;

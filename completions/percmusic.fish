@@ -34,6 +34,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from classify' -l json -d 'JSON
 complete -c percmusic -n '__fish_seen_subcommand_from classify' -l allow-degenerate -d 'Run even when a test label has no training tracks (refused otherwise, exit 2), e.g. --allow-degenerate on a partial dataset.'
 complete -c percmusic -n '__fish_seen_subcommand_from classify' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a compare -d 'Is the difference real? Paired comparison of runs on the same test tracks.'
+complete -c percmusic -n '__fish_seen_subcommand_from compare' -a "(percmusic __complete-ids runs (__percmusic_store) 2>/dev/null)"
 complete -c percmusic -n '__fish_seen_subcommand_from compare' -l n-boot -r -F -d 'Bootstrap resamples. Example: --n-boot 5000.'
 complete -c percmusic -n '__fish_seen_subcommand_from compare' -l seed -r -F -d 'Seed of the bootstrap resamples.'
 complete -c percmusic -n '__fish_seen_subcommand_from compare' -l json -d 'JSON on stdout.'
@@ -73,6 +74,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from features' -l device -r -f 
 complete -c percmusic -n '__fish_seen_subcommand_from features' -l json -d 'JSON summary on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from features' -l help -d 'Show help and exit.'
 complete -c percmusic -n '__fish_use_subcommand' -a figures -d 'The studys figures for a paper, each with its data as CSV beside it.'
+complete -c percmusic -n '__fish_seen_subcommand_from figures' -a "(percmusic __complete-ids runs (__percmusic_store) 2>/dev/null)"
 complete -c percmusic -n '__fish_seen_subcommand_from figures' -l out -r -F -d 'Folder for the figures and their CSV (default: STORE/figures).'
 complete -c percmusic -n '__fish_seen_subcommand_from figures' -l format -r -f -a 'pdf svg png' -d 'pdf, svg or png.'
 complete -c percmusic -n '__fish_seen_subcommand_from figures' -l dataset -r -F -d 'Dataset (default: the only one).'

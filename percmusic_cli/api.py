@@ -366,10 +366,11 @@ def results(
     split: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
-    loss or control) or `split` is a usage error listing the valid values, so a typo never
-    looks like an empty store."""
+    loss or control), `dataset` or `split` is a usage error listing the valid values, so a
+    typo never looks like an empty store."""
     from percmusic_cli.classifiers import registry
     from percmusic_cli.store import runs as sr
+    from percmusic_cli.store import tables as t
 
     metric_list = metric_names()
     if kind is not None:
@@ -378,11 +379,18 @@ def results(
         if name is not None and name not in metric_list:
             listed = ", ".join(metric_list)
             raise UsageError(f"unknown --metric {name!r}: choose one of {listed}")
+        if dataset is not None:
+            raise UsageError(f"unknown --dataset {dataset!r}: choose one of none stored yet")
         return []
     with store.connect(read_only=True) as con:
         for option, value, valid in (
             ("--metric", name, dict.fromkeys([*metric_list, *sr.distinct_values(con, "name")])),
             ("--split", split, sr.distinct_values(con, "split")),
+            (
+                "--dataset",
+                dataset,
+                dict.fromkeys([*t.dataset_names(con), *sr.distinct_values(con, "dataset")]),
+            ),
         ):
             if value is not None and value not in valid:
                 listed = ", ".join(valid) or "none stored yet"

@@ -35,10 +35,10 @@ DATASET = "fixture"
 MODEL_ID = "ae-mse-noise-0000beef"
 
 
-def _images(rng: np.random.Generator) -> np.ndarray:
+def _images(rng: np.random.Generator, labels: tuple[str, ...] = LABELS) -> np.ndarray:
     """One 32 x 48 image per track: a label-specific band pattern plus noise."""
     out = []
-    for i, _ in enumerate(LABELS):
+    for i, _ in enumerate(labels):
         rows = np.linspace(0, 1, 32)[:, None]
         base = 0.5 + 0.06 * np.sin((i + 1) * 3 * rows) * np.ones((1, 48))
         for _ in range(PER_LABEL):
@@ -54,13 +54,13 @@ def _matrices(images: np.ndarray) -> dict[str, np.ndarray]:
     return {"mse": mse, "msssim": np.sqrt(mse) * 1.5, "nlpd": np.log1p(40 * mse)}
 
 
-def _write_tracks(store: Store) -> list[str]:
-    ids = [f"{lab}/{lab}.{j:05d}" for lab in LABELS for j in range(PER_LABEL)]
+def _write_tracks(store: Store, labels: tuple[str, ...] = LABELS) -> list[str]:
+    ids = [f"{lab}/{lab}.{j:05d}" for lab in labels for j in range(PER_LABEL)]
     rows = [
         t.TrackRow(
             DATASET,
             tid,
-            tid.split("/")[0],
+            labels[n // PER_LABEL],
             tid + ".wav",
             "sources/" + tid + ".wav",
             None,
@@ -71,15 +71,15 @@ def _write_tracks(store: Store) -> list[str]:
             "ok",
             None,
         )
-        for tid in ids
+        for n, tid in enumerate(ids)
     ]
     rows.append(
         t.TrackRow(
             DATASET,
-            "rock/broken",
-            "rock",
-            "rock/broken.wav",
-            "sources/rock/broken.wav",
+            f"{labels[-1]}/broken",
+            labels[-1],
+            f"{labels[-1]}/broken.wav",
+            f"sources/{labels[-1]}/broken.wav",
             None,
             None,
             None,
@@ -193,11 +193,12 @@ def _fix_timestamps(store: Store) -> None:
         )
 
 
-def build_store(root: Path) -> Store:
+def build_store(root: Path, labels: tuple[str, ...] = LABELS) -> Store:
+    """The fixture store; `labels` replaces the four genres (hostile names, long names)."""
     store = Store(root)
     with store.writer(0.0, "test fixture"):
-        ids = _write_tracks(store)
-        images = _images(np.random.default_rng(0))
+        ids = _write_tracks(store, labels)
+        images = _images(np.random.default_rng(0), labels)
         _write_features(store, ids, images)
         _write_distances_and_runs(store, _matrices(images))
         _write_model(store)

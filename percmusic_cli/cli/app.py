@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+
+# typer vendors Click privately (no `click` dependency): pyproject pins the tested range.
 from typer._click import core as click_core
 from typer._click import exceptions as click_exc
 from typer._click import utils as click_utils

@@ -39,7 +39,9 @@ def value_words() -> dict[str, list[str]]:
 
 # Stored ids, read at TAB time by `percmusic __complete-ids KIND STORE` (cli/entry.py).
 ID_OPTIONS = {"--model": "models"}
-ID_ARGUMENTS = {("results", "show"): "runs", ("rm",): "runs models"}
+# A command's positional argument, by its name -> the ids it takes. Derived per command in
+# `tree`, so a new command with a `runs` argument completes ids without a line here.
+ID_ARGUMENTS = {"run": "runs", "runs": "runs", "ids": "runs models"}
 
 HEADER = (
     "# percmusic {shell} completion: generated from the app by `make completions`; do not edit.\n"
@@ -52,6 +54,7 @@ class Node:
     help: str
     options: tuple[tuple[str, bool, str], ...]  # (flag, takes a value, help)
     children: tuple[str, ...]
+    ids: str = ""  # what its positional arguments complete: "runs", "runs models" or none
 
 
 def _first_line(text: str | None) -> str:
@@ -72,6 +75,15 @@ def _options(command: Any) -> tuple[tuple[str, bool, str], ...]:
     return tuple(out)
 
 
+def _argument_ids(command: Any) -> str:
+    kinds = [
+        ID_ARGUMENTS[p.name]
+        for p in command.params
+        if p.param_type_name == "argument" and p.name in ID_ARGUMENTS
+    ]
+    return " ".join(dict.fromkeys(" ".join(kinds).split()))
+
+
 def tree() -> list[Node]:
     from percmusic_cli.cli.app import app
 
@@ -80,7 +92,11 @@ def tree() -> list[Node]:
     def walk(command: Any, path: tuple[str, ...]) -> None:
         commands = getattr(command, "commands", {}) or {}
         children = tuple(sorted(n for n, c in commands.items() if not c.hidden))
-        nodes.append(Node(path, _first_line(command.help), _options(command), children))
+        nodes.append(
+            Node(
+                path, _first_line(command.help), _options(command), children, _argument_ids(command)
+            )
+        )
         for name in children:
             walk(command.commands[name], (*path, name))
 
@@ -128,8 +144,8 @@ def _bash_function(nodes: list[Node]) -> str:
     for node in sorted(nodes, key=lambda n: -len(n.path)):
         name = " ".join(node.path)
         words = " ".join([*node.children, *(f for f, _, _ in node.options)])
-        if node.path in ID_ARGUMENTS:
-            words += " " + _bash_ids(ID_ARGUMENTS[node.path])
+        if node.ids:
+            words += " " + _bash_ids(node.ids)
         # A leaf also matches when positional arguments follow it (`results show RUN`).
         pattern = f'"{name}"|"{name} "*' if node.path and not node.children else f'"{name}"'
         lines.append(f'        {pattern}) words="{words}" ;;')
@@ -195,8 +211,8 @@ def fish(nodes: list[Node]) -> str:
             if not node.path
             else f"__fish_seen_subcommand_from {node.path[-1]}"
         )
-        if node.path in ID_ARGUMENTS:
-            ids = _fish_ids(ID_ARGUMENTS[node.path])
+        if node.ids:
+            ids = _fish_ids(node.ids)
             lines.append(f"complete -c percmusic -n '{cond}' -a {ids}")
         for flag, takes_value, text in node.options:
             kind = "-l " + flag[2:] if flag.startswith("--") else "-s " + flag[1:]

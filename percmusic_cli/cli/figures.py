@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from percmusic_cli import api
-from percmusic_cli.cli import output
+from percmusic_cli.cli import outdir, output
+from percmusic_cli.render import safe
 
 FORMATS = ("pdf", "svg", "png")  # render.figures.FORMATS, kept here so --help needs no import
 
@@ -47,16 +48,21 @@ def figures(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     store = output.store()
+    # Refused before anything is computed: a bad --out is said first and alone.
+    folder = outdir.prepare(out) if out is not None else store.root / "figures"
     data = api.figure_data(store, runs or [], dataset)
     from percmusic_cli.render.figures import write_figures
 
     for fig in data:
         for note in fig.notes:
             output.note(f"{fig.name}: {note}")
-    paths = write_figures(data, out or store.root / "figures", fmt)
+    try:
+        paths = write_figures(data, folder, fmt)
+    except OSError as exc:  # full disk, a file name too long for this file system, ...
+        raise outdir.write_failed(folder, exc) from None
     table = Table("file", title="figures written")
     for path in paths:
-        table.add_row(str(path))
+        table.add_row(safe.text(path))
     output.emit([str(p) for p in paths], as_json, table)
 
 

@@ -30,15 +30,17 @@ from percmusic_cli.render.safe import markup, shown
 
 class SafeConsole(Console):
     """A console that reads no markup in plain strings and shows their control characters
-    as \\xNN: every table cell, note and message holding a user's path, label or name
-    passes through `render_str`. Styling is done with Text objects, never markup."""
+    (but newlines) as \\xNN: every table cell, note and message holding a user's path, label
+    or name passes through `render_str`. Styling is done with Text objects, never markup."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(markup=False, **kwargs)
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False
-        return super().render_str(shown(text), **kwargs)
+        # Newlines stay: a chart, a prompt or a header we composed has them on purpose.
+        # A user's value with a newline is shown as \x0a where it is put in (safe.text).
+        return super().render_str(shown(text, keep_newlines=True), **kwargs)
 
 
 out = SafeConsole(soft_wrap=False)
@@ -74,13 +76,14 @@ def show(item: RenderableType) -> None:
 
 
 def note(message: str) -> None:
+    """A log line: one line, so a newline in a path it names is shown as \\x0a."""
     if not OPTIONS.quiet:
-        err.print(message, highlight=False, soft_wrap=True)  # a log line is never cut
+        err.print(shown(message), highlight=False, soft_wrap=True)  # a log line is never cut
 
 
 def warn(message: str) -> None:
-    """A diagnostic that --quiet keeps: it changes what the output means."""
-    err.print(message, highlight=False, markup=False)
+    """A diagnostic that --quiet keeps: it changes what the output means (one line)."""
+    err.print(shown(message), highlight=False, markup=False)
 
 
 class _RateColumn(ProgressColumn):

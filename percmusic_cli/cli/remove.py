@@ -11,11 +11,12 @@ from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.state import OPTIONS
 from percmusic_cli.errors import UsageError
+from percmusic_cli.render.safe import shown
 
 
 def _describe(removal: api.Removal) -> str:
-    lines = [f"run {r}" for r in removal.runs]
-    lines += [f"model {mid} (checkpoints, loss history)" for mid in removal.models]
+    lines = [f"run {shown(r)}" for r in removal.runs]
+    lines += [f"model {shown(mid)} (checkpoints, loss history)" for mid in removal.models]
     if removal.latents:
         lines.append(f"{len(removal.latents)} latent sets of these models")
     return "\n".join(f"  {line}" for line in lines)

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.render.safe import shown
+from percmusic_cli.render import safe
 
 
 def status(
@@ -36,15 +35,16 @@ def _dataset_table(ds: dict[str, Any]) -> Table:
     tracks = ", ".join(f"{r['status']} {r['n']}" for r in ds["tracks"])
     md5 = ", ".join(f"{r['md5_status']} {r['n']}" for r in ds["md5"])
     caption = f"tracks: {tracks}" + (f"; md5: {md5}" if md5 else "")
-    caption += f"; split: {ds['split'] or 'none (run percmusic filter)'}"
+    caption += f"; split: {safe.shown(ds['split'] or 'none (run percmusic filter)')}"
     caption += f"; feature sets: {len(ds['feature_sets'])}; problems: {ds['problems']}"
-    table = Table(title=f"{ds['name']} ({ds['kind']})", caption=caption)
+    table = Table(title=safe.title(f"{ds['name']} ({ds['kind']})"), caption=caption)
     for col in ("label", "ok", "train", "valid", "test", "excluded"):
         table.add_column(col, justify="left" if col == "label" else "right")
     for row in ds["labels"]:
-        table.add_row(*(str(row[c]) for c in ("label", "ok", "train", "valid", "test", "excluded")))
+        counts = (str(row[c]) for c in ("ok", "train", "valid", "test", "excluded"))
+        table.add_row(safe.text(row["label"]), *counts)
     for err in ds.get("errors", []):
-        table.add_row(Text(shown(err["path"]), style="red"), err["reason"], "", "", "", "")
+        table.add_row(safe.text(err["path"], style="red"), err["reason"], "", "", "", "")
     return table
 
 

@@ -146,8 +146,11 @@ def paired_bootstrap(
 
 
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
-    """(A right & B wrong, A wrong & B right, exact two-sided p): twice the binomial tail
-    of the smaller discordant count under p = 1/2, capped at 1; p = 1 with no discordance."""
+    """(A right & B wrong, A wrong & B right, exact two-sided p): scipy's exact binomial
+    test of the discordant counts under p = 1/2 (twice the smaller tail, capped at 1);
+    p = 1 with no discordance."""
+    from scipy.stats import binomtest  # imported here: scipy.stats takes a while to load
+
     a = np.asarray(correct_a, dtype=bool)
     b = np.asarray(correct_b, dtype=bool)
     n01 = int(np.count_nonzero(a & ~b))
@@ -155,8 +158,7 @@ def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, in
     n = n01 + n10
     if n == 0:
         return n01, n10, 1.0
-    tail = sum(math.comb(n, i) for i in range(min(n01, n10) + 1)) / 2**n
-    return n01, n10, float(min(1.0, 2.0 * tail))
+    return n01, n10, float(binomtest(n01, n, 0.5, alternative="two-sided").pvalue)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

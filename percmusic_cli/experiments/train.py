@@ -295,6 +295,8 @@ def _loop(
     ckpt = latest_checkpoint(run_dir) if state.resumed_from is not None else None
     if state.resumed_from is not None:
         reporter.log(f"resuming {cfg.loss} training from step {state.step}")
+        # The checkpoint resumed from is kept: an interrupt before the next one says so.
+        kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
     task = reporter.task(f"train {cfg.loss}", total=cfg.steps, unit="steps")
     task.advance(state.step)
     state.model.train()

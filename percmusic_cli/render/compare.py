@@ -8,6 +8,8 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from percmusic_cli.render import safe
+
 CSV_KEYS = (
     "a",
     "b",
@@ -31,7 +33,7 @@ CSV_KEYS = (
 def _runs_table(result: Mapping[str, Any]) -> Table:
     table = Table(
         padding=(0, 1, 0, 0),
-        title=f"{result['dataset']}: runs on the same {result['n_tracks']} test tracks",
+        title=safe.title(f"{result['dataset']}: runs on the same {result['n_tracks']} test tracks"),
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
@@ -43,7 +45,7 @@ def _runs_table(result: Mapping[str, Any]) -> Table:
         scores.setdefault(r["b"], (r["f1_b"], r["acc_b"]))
     for i, run in enumerate(result["runs"], start=1):
         f1, acc = scores[run["run_id"]]
-        table.add_row(str(i), run["run_id"], f"{f1:.3f}", f"{acc:.3f}")
+        table.add_row(str(i), safe.text(run["run_id"]), f"{f1:.3f}", f"{acc:.3f}")
     return table
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from percmusic_cli.experiments.figure_data import FigureData, Table
+from percmusic_cli.render.text import PLAIN_TEXT, for_display
 
 FORMATS = ("pdf", "svg", "png")
 SINGLE, DOUBLE = 3.4, 7.0  # inches: one column, both columns
@@ -34,6 +35,7 @@ STYLE: dict[str, Any] = {
     "savefig.dpi": 300,
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.02,
+    **PLAIN_TEXT,  # labels are users' text: never TeX or mathtext
 }
 
 
@@ -253,7 +255,7 @@ def write_figures(figures: list[FigureData], out: Path, fmt: str) -> list[Path]:
                 path = out / (f"{fig_data.name}.csv" if n == 0 else f"{fig_data.name}-{key}.csv")
                 _replace(path, _csv_writer(table))
                 written.append(path)
-            fig = DRAW[fig_data.kind](fig_data, plt)
+            fig = DRAW[fig_data.kind](for_display(fig_data), plt)  # the CSV keeps full text
             path = out / f"{fig_data.name}.{fmt}"
             try:
                 _replace(path, _fig_writer(fig, fmt))

@@ -2,8 +2,14 @@
 
 One helper for the CLI and the dashboard: control characters (ESC sequences, newlines,
 carriage returns, bells) are shown as \\xNN, so a file name cannot move the cursor, recolour
-the terminal or split a table row; and Rich/Textual markup is escaped, so `[/]` in a path
-cannot crash a render and a label `[jazz]` is shown, not swallowed as a style."""
+the terminal or split a table row; and markup is never read in them, so `[/]` in a path
+cannot crash a render and a label `[jazz]` is shown, not swallowed as a style.
+
+`text` (a Rich Text, which neither Rich nor Textual parses) is the helper for every place
+that shows a stored name: a table cell, a Static, a tab label, a title. `markup` is only
+for a string that Rich itself will parse (a progress-bar field): Textual's markup parser
+differs from Rich's, and no escaped string reads the same in both (`[/a[` breaks
+Textual's even when escaped), so Textual is never handed a user's text as markup."""
 
 from __future__ import annotations
 
@@ -25,14 +31,15 @@ def shown(value: object, keep_newlines: bool = False) -> str:
 
 
 def markup(value: object, keep_newlines: bool = False) -> str:
-    """`value` for a place that parses Rich/Textual markup: controls shown, brackets escaped."""
+    """`value` for a place that parses Rich markup (never Textual's): controls shown,
+    brackets escaped."""
     return escape(shown(value, keep_newlines))
 
 
-def text(value: object, style: str = "") -> Text:
+def text(value: object, style: str = "", keep_newlines: bool = False) -> Text:
     """`value` as a Rich Text (never parsed as markup), control characters shown: for a
     table cell or a widget that would otherwise read a plain string as markup."""
-    return Text(shown(value), style=style)
+    return Text(shown(value, keep_newlines), style=style)
 
 
 def title(value: object) -> Text:

@@ -43,11 +43,13 @@ def study_table(result: Mapping[str, Any]) -> Table:
         "spectrograms, and on an untrained autoencoder of the same shape.",
     )
     for row in result["rows"]:
-        table.add_row(row["label"], _cell(row["knn"]), _cell(row["latent"]))
+        table.add_row(safe.text(row["label"]), _cell(row["knn"]), _cell(row["latent"]))
     table.add_section()
     names = {"raw": "control: raw", "untrained": "control: untrained"}
     for control in result["controls"]:
-        table.add_row(names.get(control["metric"], control["metric"]), "", _cell(control))
+        table.add_row(
+            safe.text(names.get(control["metric"], control["metric"])), "", _cell(control)
+        )
     return table
 
 
@@ -75,7 +77,9 @@ def summary_table(result: Mapping[str, Any]) -> Table:
     for row in result["rows"]:
         m = row["metric"]
         table.add_row(
-            row["label"], _mean_cell(summary.get(f"knn:{m}")), _mean_cell(summary.get(f"ae:{m}"))
+            safe.text(row["label"]),
+            _mean_cell(summary.get(f"knn:{m}")),
+            _mean_cell(summary.get(f"ae:{m}")),
         )
     table.add_section()
     for name, label in (("raw", "control: raw"), ("untrained", "control: untrained")):
@@ -113,7 +117,7 @@ def claims_table(result: Mapping[str, Any]) -> Table:
     styles = {"supported": "green", "contradicted": "red"}
     for c in result["claims"]:
         table.add_row(
-            c["claim"],
+            safe.text(c["claim"]),  # it names metrics by their (plugin-given) labels
             f"{c['diff']:+.3f}",
             f"[{c['low']:+.2f}, {c['high']:+.2f}]",
             f"{c['p_holm']:.3f}",

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -40,9 +42,14 @@ def evaluation_table(result: ClassifierResult, title: str) -> Table:
     return table
 
 
+def _title(title: str | None) -> Text | None:
+    """A caller's title may hold a dataset or metric name: never read as markup."""
+    return None if title is None else safe.title(title)
+
+
 def per_class_table(evaluation: Evaluation, title: str | None = None) -> Table:
     """Precision, recall, F1 and support per class, in the evaluation's class order."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(title=_title(title), box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("class")
     for name in ("precision", "recall", "F1", "support"):
         table.add_column(name, justify="right")
@@ -101,49 +108,79 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     return f"{text} ({method})" if method else text
 
 
+# Columns a narrow terminal drops, in this order, so run ids stay whole on one line: the
+# date, the metric (part of every run id: kind-metric-hash), the selection score, the
+# accuracy, then k / C (a latent run's id of 47 characters needs all of that at 80).
+_DROPPABLE = ("date", "metric/loss", "valid", "acc", "k / C")
+
+
+def _run_columns(
+    rows: Sequence[Mapping[str, Any]], show_split: bool, show_date: bool
+) -> dict[str, list[str]]:
+    """Header -> the plain text of its cells (what the widths are measured on)."""
+    columns: dict[str, list[str]] = {
+        "run": [safe.shown(r["run_id"]) for r in rows],
+        "metric/loss": [safe.shown(r.get("metric") or fmt.MISSING) for r in rows],
+    }
+    if show_split:
+        columns["split"] = [safe.shown(r.get("split") or fmt.MISSING) for r in rows]
+    columns["k / C"] = [_param_cell(r) for r in rows]
+    columns["valid"] = [fmt.score(r.get("valid_f1")) for r in rows]
+    columns["test F1 [95% CI]"] = [
+        fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")) for r in rows
+    ]
+    columns["acc"] = [fmt.score(r.get("accuracy")) for r in rows]
+    if any(r.get("loss_ratio") is not None for r in rows):
+        columns["loss/base"] = [
+            fmt.learned(r.get("loss_ratio")) if r.get("loss_ratio") is not None else ""
+            for r in rows
+        ]
+    if show_date:
+        columns["date"] = [fmt.when(r.get("created_at")) for r in rows]
+    return columns
+
+
+def _build(title: Any, columns: dict[str, list[str]], ratio_width: int) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    right = {"valid", "test F1 [95% CI]", "acc"}
+    for name in columns:
+        if name == "split":
+            table.add_column(name, overflow="fold")
+        elif name == "loss/base":  # "did not learn" wraps under its ratio
+            header = name if ratio_width >= len(name) else "loss/\nbase"
+            table.add_column(header, max_width=ratio_width)
+        else:
+            table.add_column(name, justify="right" if name in right else "left", no_wrap=True)
+    for i in range(len(next(iter(columns.values()), []))):
+        table.add_row(*(Text(columns[name][i]) for name in columns))
+    return table
+
+
+def _needs(table: Table) -> int:
+    """The columns `table` needs with no cell cut (Rich's own measure)."""
+    console = Console(width=10_000)
+    return Measurement.get(console, console.options, table).maximum
+
+
 def runs_table(
     rows: Sequence[Mapping[str, Any]], title: str | None = None, width: int = 120
 ) -> Table:
     """One line per stored run, side by side (keys: see RUN_KEYS); the date column only
-    when `width` leaves room for it."""
-    # The run id is the only cell that may fold: names and numbers stay on one line, so
-    # a 10-class study's runs read at 80 columns.
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
-    table.add_column("run", overflow="fold")  # starts with the kind: knn-, latent-, ...
-    table.add_column("metric/loss", no_wrap=True)
-    # Runs of several splits get a split column; runs of one split name it in the title,
-    # which keeps the table within 80 columns.
+    when `width` leaves room for it. A run id is never folded: at 80 columns the metric
+    (part of the id) and other columns make room for it (see _DROPPABLE)."""
+    # Runs of several splits get a split column; runs of one split name it in the title.
     splits = sorted({str(r["split"]) for r in rows if r.get("split")})
     show_split = len(splits) > 1
-    if show_split:
-        table.add_column("split", overflow="fold")
-    elif splits:
-        table.title = f"{title or 'runs'} (split {splits[0]})"
-    table.add_column("k / C", no_wrap=True)
-    table.add_column("valid", justify="right", no_wrap=True)
-    table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
-    table.add_column("acc", justify="right", no_wrap=True)
-    show_ratio = any(r.get("loss_ratio") is not None for r in rows)
-    if show_ratio:  # "did not learn" wraps under its ratio at 80 columns
-        table.add_column("loss/base", max_width=13)
-    show_date = width >= 110
-    if show_date:
-        table.add_column("date", no_wrap=True)
-    for r in rows:
-        cells: list[Text | str] = [
-            safe.text(r["run_id"]),
-            safe.text(r.get("metric") or fmt.MISSING),
-            *([str(r.get("split") or fmt.MISSING)] if show_split else []),
-            _param_cell(r),
-            fmt.score(r.get("valid_f1")),
-            fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),
-            fmt.score(r.get("accuracy")),
-        ]
-        if show_ratio:
-            cells.append(
-                fmt.learned(r.get("loss_ratio")) if r.get("loss_ratio") is not None else ""
-            )
-        table.add_row(*cells, *([fmt.when(r.get("created_at"))] if show_date else []))
+    heading = _title(title)
+    if not show_split and splits:
+        heading = safe.title(f"{title or 'runs'} (split {splits[0]})")
+    columns = _run_columns(rows, show_split, show_date=width >= 110)
+    for dropped in (None, *_DROPPABLE):
+        columns.pop(dropped or "", None)
+        for ratio_width in (13, 10, 6):
+            table = _build(heading, columns, ratio_width)
+            if _needs(table) <= width:
+                return table
     return table
 
 
@@ -152,8 +189,18 @@ SUMMARY_COLUMNS = ("n", "mean", "std", "q05", "q25", "median", "q75", "q95")
 
 def distance_summary_table(stats: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
     """Quantiles of pairwise distances per group, as `experiments.stats.distance_summary`
-    returns them (keys: group, n, mean, std, q05, q25, median, q75, q95)."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
+    returns them (keys: group, n, mean, std, q05, q25, median, q75, q95). Pooled rows carry
+    the separation (ratio of means, AUC): the caption says it, as `--json` does."""
+    table = Table(
+        title=_title(title), box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0)
+    )
+    pooled = next((r for r in stats if r.get("pooled") and r.get("ratio") is not None), None)
+    if pooled is not None:
+        table.caption = (
+            f"pooled pairs: ratio of means (between / within) {fmt.quantity(pooled['ratio'])}, "
+            f"AUC {fmt.score(pooled.get('auc'))}"
+        )
+        table.caption_justify = "left"
     table.add_column("group", no_wrap=True)
     for name in SUMMARY_COLUMNS:
         table.add_column(name, justify="right", no_wrap=True)

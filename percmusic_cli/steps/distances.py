@@ -37,10 +37,12 @@ def metric_list(metric: str) -> list[str]:
     names = [m.strip() for m in metric.split(",") if m.strip()]
     if not names:
         raise UsageError("--metric: give a metric name, a comma list of them, or all")
-    try:
-        return [registry.get(m).name for m in dict.fromkeys(names)]
-    except UsageError as exc:
-        raise UsageError(f"{exc} (or all)") from None
+    known = registry.names()
+    for name in names:
+        if name not in known:  # an unknown name: "all" is one more choice
+            raise UsageError(f"unknown metric {name!r}: choose one of {', '.join(known)} or all")
+    # A registered but broken plugin: its own reason, which "or all" would not fix.
+    return [registry.get(m).name for m in dict.fromkeys(names)]
 
 
 def block_key(key_fields: object, view: SplitView, rows: str, cols: str) -> str:
@@ -179,7 +181,9 @@ class _KeptTiles:
 
     def has(self, key: str) -> bool:
         found = self.sink.has(key)
-        self.done += found
+        if found:  # kept by an earlier run: an interrupt now still has these to resume from
+            self.done += 1
+            kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
         return found
 
     def load(self, key: str) -> np.ndarray:

@@ -53,6 +53,7 @@ class Dashboard(App[None]):
     def __init__(self, store: Store, figures_dir: Path | None = None) -> None:
         super().__init__()
         self.store = store
+        self.crash: Exception | None = None
         self.sub_title = safe.shown(store.root)
         self.figures_dir = figures_dir or store.root / "figures"
 
@@ -64,12 +65,20 @@ class Dashboard(App[None]):
             folder.mkdir(parents=True, exist_ok=True)
             saved = self.save_screenshot(filename, str(folder))
         except OSError as exc:
-            self.notify(f"screenshot not saved: {exc}", severity="error", timeout=8)
+            self.notify(f"screenshot not saved: {exc}", severity="error", timeout=8, markup=False)
             return
-        self.notify(f"screenshot saved to {saved}", timeout=8)
+        self.notify(f"screenshot saved to {saved}", timeout=8, markup=False)
 
     def on_mount(self) -> None:
         self.switch_mode("overview")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual prints a traceback with locals and then returns from run() as if all was
+        # well (exit 0). Keep the error instead: `run_dashboard` raises it, and the CLI says
+        # it in one line with a non-zero exit (the traceback with --debug).
+        self.crash = error
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
 
 def build_app(
@@ -80,4 +89,9 @@ def build_app(
 
 
 def run_dashboard(store: Store, figures_dir: Path | None = None) -> None:
-    build_app(store, figures_dir=figures_dir).run()
+    """Run the dashboard; an error that stopped it is raised here, after the terminal is
+    restored, so the CLI reports it like any other command's."""
+    app = build_app(store, figures_dir=figures_dir)
+    app.run()
+    if app.crash is not None:
+        raise app.crash

@@ -99,7 +99,7 @@ class DataScreen(Screen[None]):
         message.stop()
         self.failure = message
         self.add_class("failed")
-        self.query_one("#notice", Static).update(safe.markup(message.text, keep_newlines=True))
+        self.query_one("#notice", Static).update(safe.text(message.text, keep_newlines=True))
 
     def loaded(self) -> None:
         """Call when data arrived: hides a notice left from an earlier failure."""

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from percmusic_cli.render import fmt
+from percmusic_cli.render.safe import shown as shown_label
 
 if TYPE_CHECKING:
     from percmusic_cli.api import ClassScore
@@ -83,14 +84,14 @@ class Spectrogram(Widget):
 
 def f1_bars(scores: Sequence[ClassScore], width: int) -> Text:
     """One line per class: label, a bar as long as its F1 (in eighths of a cell), F1, support."""
-    label_w = min(max((len(c.label) for c in scores), default=5), 14)
+    label_w = min(max((len(shown_label(c.label)) for c in scores), default=5), 14)
     bar_w = max(5, width - label_w - 14)
     text = Text(no_wrap=True, overflow="crop")
     for c in scores:
         f1 = 0.0 if np.isnan(c.f1) or not c.support else c.f1
         eighths = round(f1 * bar_w * 8)
         bar = "█" * (eighths // 8) + (" ▏▎▍▌▋▊▉"[eighths % 8] if eighths % 8 else "")
-        text.append(f"{c.label[:label_w]:<{label_w}} ", style="bold")
+        text.append(f"{shown_label(c.label)[:label_w]:<{label_w}} ", style="bold")
         text.append(f"{bar:<{bar_w}}", style="green" if f1 >= 0.5 else "yellow")
         # No test items: no score (n/a), which is not a score of 0.
         shown = fmt.score(c.f1 if c.support else None, na="n/a")

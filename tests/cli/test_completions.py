@@ -150,3 +150,29 @@ def test_fish_script_completes_values_and_ids() -> None:
     # the hidden command is not offered as a command
     assert "__complete-ids" not in _complete("")
     assert "-a __complete-ids" not in text
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (("compare", "knn-"), ["knn-mse-00000001", "knn-nlpd-00000002"]),
+        (("compare", "knn-mse-00000001", "knn-n"), ["knn-nlpd-00000002"]),
+        (("figures", "knn-m"), ["knn-mse-00000001"]),
+        (("figures", "--format", "svg", "knn-n"), ["knn-nlpd-00000002"]),
+        (("rm", "ae-"), ["ae-nlpd-noise-0000beef"]),
+    ],
+)
+def test_commands_taking_run_ids_complete_them(
+    id_store: Path, shell_env: dict[str, str], words: tuple[str, ...], expected: list[str]
+) -> None:
+    assert _complete_in(shell_env, "--store", str(id_store), *words) == expected
+
+
+def test_every_run_id_argument_completes_ids() -> None:
+    # The class, not the examples: any command whose positional argument names runs.
+    from percmusic_cli.cli.completions import ID_ARGUMENTS, tree
+
+    for node in tree():
+        if node.path in {("compare",), ("figures",), ("results", "show"), ("rm",)}:
+            assert node.ids, node.path
+    assert set(ID_ARGUMENTS) == {"run", "runs", "ids"}

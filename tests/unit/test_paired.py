@@ -107,3 +107,22 @@ def test_seed_spread_widens_the_interval_and_folds_are_averaged() -> None:
     one_w = np.quantile(one["x"].boot, 0.975) - np.quantile(one["x"].boot, 0.025)
     assert width > one_w * 0.9
     assert verdict(paired_bootstrap(truth[0], truth[0], noisy.preds[0][0], 3), 0.001) == "supported"
+
+
+def _hand_mcnemar(n01: int, n10: int) -> float:
+    """The formula the project used before scipy: twice the smaller binomial tail, capped."""
+    n = n01 + n10
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(n01, n10) + 1)) / 2**n
+    return min(1.0, 2.0 * tail)
+
+
+@pytest.mark.parametrize("n01", [0, 1, 2, 5, 13, 40])
+@pytest.mark.parametrize("n10", [0, 1, 3, 5, 21, 60])
+def test_mcnemar_by_scipy_equals_the_hand_formula(n01: int, n10: int) -> None:
+    a = np.array([1] * n01 + [0] * n10 + [1] * 4, dtype=bool)
+    b = np.array([0] * n01 + [1] * n10 + [1] * 4, dtype=bool)
+    got = mcnemar_exact(a, b)
+    assert got[:2] == (n01, n10)
+    assert got[2] == pytest.approx(_hand_mcnemar(n01, n10), rel=1e-12, abs=1e-300)

@@ -179,7 +179,7 @@ def test_runs_table_formats_each_key() -> None:
     assert "2025-01-02 03:04" in r1
     r9 = next(line for line in out.splitlines() if "r9 " in line)
     assert "C=0.01" in r9 and "0.500" in r9 and "—" in r9
-    assert "…" not in _text(runs_table(rows), width=80)
+    assert "…" not in _text(runs_table(rows, width=80), width=80)  # as the CLI asks for it
 
 
 def test_curve_plot_marks_the_chosen_k_without_colour() -> None:

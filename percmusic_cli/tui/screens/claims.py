@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.message import Message
 from textual.widgets import Static
 
@@ -18,8 +19,20 @@ from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import ClaimsLoaded
 
 
+def natural_width(renderable: RenderableType) -> int:
+    """The columns `renderable` needs with no cell cut."""
+    console = Console(width=10_000)
+    return Measurement.get(console, console.options, renderable).maximum
+
+
 class ClaimsScreen(DataScreen):
     """The study's claims."""
+
+    # The tables at their own width (never cut to "…" inside a CI); a narrow terminal
+    # scrolls sideways instead.
+    DEFAULT_CSS = """
+    ClaimsScreen #claims-scroll { overflow-x: auto; overflow-y: auto; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -27,7 +40,7 @@ class ClaimsScreen(DataScreen):
         self.shown: list[Any] = []  # the rendered tables, for the tests
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll():
+        with ScrollableContainer(id="claims-scroll"):
             yield Static("reading the last study…", id="claims")
 
     def fetch(self) -> Message:
@@ -41,4 +54,6 @@ class ClaimsScreen(DataScreen):
             widget.update(Text("no study yet: run `percmusic reproduce --quick`"))
             return
         self.shown = reproduce_tables(message.study)
-        widget.update(Group(*self.shown))
+        group = Group(*self.shown)
+        widget.styles.width = max(natural_width(group), self.size.width - 2)
+        widget.update(group)

@@ -60,7 +60,7 @@ class DistancesScreen(DataScreen):
         return self.labels.get(metric, metric)
 
     def compose_body(self) -> ComposeResult:
-        yield Tabs(*(Tab(m, id=m) for m in self.metrics), id="metrics")
+        yield Tabs(*(Tab(safe.text(m), id=m) for m in self.metrics), id="metrics")
         yield TextPlot(id="pooled")
         with VerticalScroll(id="dist-scroll"):
             yield TextPlot(id="violins")
@@ -82,7 +82,7 @@ class DistancesScreen(DataScreen):
         self.labels = message.labels
         for tab in self.query(Tab):
             if tab.id in self.labels:
-                tab.label = self.labels[tab.id]
+                tab.label = safe.text(self.labels[tab.id])
         self.show()
 
     @on(Tabs.TabActivated, "#metrics")

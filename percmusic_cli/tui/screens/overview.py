@@ -45,13 +45,14 @@ def label_table(ds: dict[str, Any]) -> Table:
 def dataset_lines(ds: dict[str, Any]) -> Text:
     counts = {r["status"]: r["n"] for r in ds.get("tracks", [])}
     text = Text()
-    text.append(f"{ds['name']}", style="bold")
-    text.append(f" ({ds['kind']}) {ds['root']}\n")
+    text.append(safe.text(ds["name"], style="bold"))
+    text.append(f" ({ds['kind']}) {safe.shown(ds['root'])}\n")
     text.append(
         f"  tracks ok {counts.get('ok', 0)}, errors {counts.get('error', 0)}, "
         f"other ingest problems {ds.get('problems', 0)}"
     )
-    text.append(f"\n  active split {ds.get('split') or '— (run `percmusic filter`)'}")
+    split = safe.shown(ds.get("split") or "— (run `percmusic filter`)")
+    text.append(f"\n  active split {split}")
     md5 = ", ".join(f"{r['md5_status']} {r['n']}" for r in ds.get("md5", []))
     if md5:
         text.append(f"; md5: {md5}")
@@ -62,7 +63,7 @@ def dataset_lines(ds: dict[str, Any]) -> Text:
         )
     errors = ds.get("errors", [])
     for err in errors[:MAX_ERRORS]:
-        text.append(f"\n  error {err['path']}: {err['reason']}", style="red")
+        text.append(safe.text(f"\n  error {safe.shown(err['path'])}: {err['reason']}", "red", True))
     if len(errors) > MAX_ERRORS:
         text.append(
             f"\n  … {len(errors) - MAX_ERRORS} more (percmusic status --errors)", style="red"
@@ -72,7 +73,7 @@ def dataset_lines(ds: dict[str, Any]) -> Text:
 
 def overview(status: dict[str, Any]) -> RenderableType:
     computed = status.get("computed", {})
-    head = Text(f"Store {status['store']}\n", style="bold")
+    head = safe.text(f"Store {safe.shown(status['store'])}\n", style="bold", keep_newlines=True)
     head.append(
         f"computed: {computed.get('distance_sets', 0)} distance matrices, "
         f"{computed.get('runs', 0)} runs, {computed.get('models', 0)} models, "

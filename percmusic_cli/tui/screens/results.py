@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,16 +17,18 @@ from percmusic_cli.render import fmt, safe
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import ResultsLoaded
 
-# column key -> (header, row key it sorts on)
+# column key -> (header, row key it sorts on), in display order: the test F1 right after
+# the run id, so it shows at 80 columns without scrolling sideways (the metric, which every
+# run id contains, and the split come later).
 COLUMNS: dict[str, tuple[str, str]] = {
     "mark": ("✓", "run_id"),
     "run": ("run", "run_id"),
+    "test": ("test F1 [95% CI]", "test_f1"),
+    "valid": ("valid", "valid_f1"),
+    "param": ("k / C", "param"),
+    "acc": ("acc", "accuracy"),
     "metric": ("metric/loss", "metric"),
     "split": ("split", "split"),
-    "param": ("k / C", "param"),
-    "valid": ("valid", "valid_f1"),
-    "test": ("test F1 [95% CI]", "test_f1"),
-    "acc": ("acc", "accuracy"),
     "date": ("date", "created_at"),
 }
 SORTABLE = [k for k in COLUMNS if k != "mark"]
@@ -76,20 +79,21 @@ def sort_key(run: dict[str, Any], field: str) -> tuple[int, Any]:
     return (value is None, value if value is not None else 0)
 
 
-def cells(run: dict[str, Any], marked: bool) -> list[str]:
+def cells(run: dict[str, Any], marked: bool) -> list[str | Text]:
     param = run.get("param")
     name = run.get("param_name") or api.classifier_params().get(run.get("kind") or "", "param")
-    return [
-        "✓" if marked else " ",
-        safe.markup(run["run_id"]),
-        safe.markup(run.get("metric") or fmt.MISSING),
-        safe.markup(run.get("split") or fmt.MISSING),
-        fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
-        fmt.score(run.get("valid_f1")),
-        fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),
-        fmt.score(run.get("accuracy")),
-        fmt.when(run.get("created_at")),
-    ]
+    by_key: dict[str, str | Text] = {
+        "mark": "✓" if marked else " ",
+        "run": safe.text(run["run_id"]),
+        "metric": safe.text(run.get("metric") or fmt.MISSING),
+        "split": safe.text(run.get("split") or fmt.MISSING),
+        "param": fmt.MISSING if param is None else f"{name}={fmt.param_value(float(param))}",
+        "valid": fmt.score(run.get("valid_f1")),
+        "test": fmt.with_ci(run.get("test_f1"), run.get("test_f1_low"), run.get("test_f1_high")),
+        "acc": fmt.score(run.get("accuracy")),
+        "date": fmt.when(run.get("created_at")),
+    }
+    return [by_key[key] for key in COLUMNS]
 
 
 class ResultsScreen(DataScreen):
@@ -170,7 +174,7 @@ class ResultsScreen(DataScreen):
     def filter_done(self, event: Input.Submitted) -> None:
         _, error = parse_filter(event.value, self.runs)
         if error is not None:  # said once, on Enter, not at every keystroke of a value
-            self.notify(error, severity="error", timeout=6)
+            self.notify(error, severity="error", timeout=6, markup=False)
             return
         self.query_one("#runs", DataTable).focus()
 

@@ -127,5 +127,5 @@ class RunDetailScreen(DataScreen):
         for p in misclassified(run):
             near = ", ".join((p.get("neighbours") or [])[:3])
             table.add_row(
-                *(safe.markup(v) for v in (p["track_id"], p["true_label"], p["pred_label"], near))
+                *(safe.text(v) for v in (p["track_id"], p["true_label"], p["pred_label"], near))
             )

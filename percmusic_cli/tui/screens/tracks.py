@@ -109,10 +109,10 @@ class TracksScreen(DataScreen):
         table.clear()
         for t in self.shown_tracks():
             table.add_row(
-                safe.markup(short_id(t["track_id"], t["label"])),
-                safe.markup(t["label"]),
-                safe.markup(t["part"]),
-                safe.markup(t["status"]),
+                safe.text(short_id(t["track_id"], t["label"])),
+                safe.text(t["label"]),
+                safe.text(t["part"]),
+                safe.text(t["status"]),
                 key=row_key(t),
             )
 
@@ -159,7 +159,7 @@ class TracksScreen(DataScreen):
             {},
         )
         caption = f"{message.track_id} ({track.get('label', '?')}, {track.get('part', '-')})"
-        self.query_one("#track-caption", Static).update(safe.markup(caption))
+        self.query_one("#track-caption", Static).update(safe.text(caption))
         self.query_one("#spectrogram", Spectrogram).show(
             message.image, "no spectrogram: run `percmusic features`"
         )
@@ -168,9 +168,9 @@ class TracksScreen(DataScreen):
         for metric, rows in message.neighbours.items():
             for i, n in enumerate(rows):
                 table.add_row(
-                    metric if i == 0 else "",
-                    safe.markup(short_id(n["track_id"], n["label"])),
-                    safe.markup(n["label"]),
+                    safe.text(metric if i == 0 else ""),
+                    safe.text(short_id(n["track_id"], n["label"])),
+                    safe.text(n["label"]),
                     fmt.quantity(n["distance"]),
                 )
         if not message.neighbours:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.message import Message
@@ -20,13 +21,13 @@ from percmusic_cli.tui.messages import TrainingLoaded
 LIVE_REFRESH_S = 5.0
 
 
-def model_cells(m: dict[str, Any]) -> list[str]:
+def model_cells(m: dict[str, Any]) -> list[str | Text]:
     return [
-        safe.markup(m["model_id"]),
-        safe.markup(m.get("loss_label", m["loss"])),
-        safe.markup(m["data"]),
+        safe.text(m["model_id"]),
+        safe.text(m.get("loss_label", m["loss"])),
+        safe.text(m["data"]),
         f"{m['steps_done']}/{m['steps_total']}",
-        m["status"],
+        safe.text(m["status"]),
         fmt.MISSING if m.get("wall_s") is None else f"{m['wall_s']:.0f}s",
         fmt.learned(m.get("loss_ratio")),
     ]
