@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import percmusic_cli  # noqa: F401  (first: its thread policy must precede torch's OpenMP)
+
 BUSY = "while True:\n    pass\n"
 
 
