@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STORE ?= store
 
-.PHONY: setup demo test fast lint unit completions bench clean-store
+.PHONY: setup demo test fast lint unit completions bench bench-msssim bench-contention bench-gpu bench-study clean-store
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,20 @@ bench: setup
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/pairwise.py
 	$(BIN)/python benchmarks/train.py
+
+# 1 - MS-SSIM 930 x 930 (ends with one MSSSIM-930 line: wall, GFLOP/s, load).
+bench-msssim: setup
+	$(BIN)/python benchmarks/pairwise.py --msssim-930
+
+bench-contention: setup
+	$(BIN)/python benchmarks/contention.py
+
+# Says "no CUDA device" (exit 0) where torch sees no GPU.
+bench-gpu: setup
+	$(BIN)/python benchmarks/gpu.py
+
+bench-study: setup
+	$(BIN)/python benchmarks/study.py
 
 clean-store:
 	rm -rf $(STORE)/percmusic.duckdb $(STORE)/arrays $(STORE)/checkpoints $(STORE)/sources

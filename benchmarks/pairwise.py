@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -187,6 +188,39 @@ def compare(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def msssim_flops_per_pair(h: int = 128, w: int = FRAMES, k: int = 7, scales: int = 5) -> int:
+    """Floating-point operations of the kernel's cross term for one pair (an FMA counts 2):
+    per scale the product (1 per pixel), the horizontal and vertical k-tap filters (2k each
+    per filtered value) and the cs formula with its column sum (8 per output value; 14 at the
+    coarsest scale, which adds the luminance term)."""
+    total = 0
+    for s in range(scales):
+        ho, wo = h - k + 1, w - k + 1
+        total += h * w + 2 * k * h * wo + 2 * k * ho * wo + (14 if s == scales - 1 else 8) * ho * wo
+        h, w = h // 2 + h % 2, w // 2 + w % 2
+    return total
+
+
+def peak_gflops(cores: int) -> tuple[float, str]:
+    """Peak float32 GFLOP/s: 2 FMA units x 16 lanes (AVX-512) or 8 (AVX2) x 2 x GHz x cores."""
+    flags, mhz = "", 0.0
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags") and not flags:
+                    flags = line
+                if line.startswith("cpu MHz") and not mhz:
+                    mhz = float(line.split(":")[1])
+    except OSError:
+        return 0.0, "unknown CPU"
+    lanes, isa = (16, "AVX-512") if "avx512f" in flags else (8, "AVX2")
+    ghz = mhz / 1000
+    return (
+        2 * lanes * 2 * ghz * cores,
+        f"{cores} cores x {ghz:.1f} GHz x 2 FMA x {lanes} lanes ({isa})",
+    )
+
+
 def one_run(metric: str, n: int, device: str, threads: int | None, tile: int) -> dict[str, float]:
     images = synthetic(n, seed=1)
     engine = PairwiseEngine(DistanceConfig(metric=metric, threads=threads), device=device)
@@ -203,6 +237,7 @@ def big_runs(args: argparse.Namespace) -> list[str]:
         f"### Synthetic N = {args.big_n} (128 x {FRAMES}), all x all, one fresh process each",
         "",
     ]
+    summary = ""
     lines += [
         "| metric | wall (prepare + all tiles) | peak RSS | mean distance |",
         "| --- | --- | --- | --- |",
@@ -226,7 +261,25 @@ def big_runs(args: argparse.Namespace) -> list[str]:
         res = json.loads(out.strip().splitlines()[-1])
         rss, mean = res["peak_rss_gib"], res["mean"]
         lines.append(f"| {metric} | {res['wall_s']:.1f} s | {rss:.2f} GiB | {mean:.4f} |")
-    return [*lines, ""]
+        if metric == "msssim":
+            summary = msssim_summary(args.big_n, res["wall_s"])
+    lines.append("")
+    if args.msssim_930:
+        lines += [summary, ""]
+    return lines
+
+
+def msssim_summary(n: int, wall: float) -> str:
+    """The one line the lead reads: wall time, achieved rate and load."""
+    pairs = n * (n - 1) // 2
+    gflops = msssim_flops_per_pair() * pairs / wall / 1e9
+    peak, how = peak_gflops(os.cpu_count() or 1)
+    load = os.getloadavg()[0]
+    return (
+        f"MSSSIM-{n}: 1 - MS-SSIM {n} x {n} all pairs in {wall:.1f} s wall (prepare included; "
+        f"target < 60 s at 930), {gflops:.1f} GFLOP/s = {100 * gflops / peak:.1f}% of peak "
+        f"{peak:.0f} GFLOP/s ({how}); load average at the end {load:.2f}"
+    )
 
 
 def main() -> None:
@@ -247,6 +300,7 @@ def main() -> None:
         print(json.dumps(one_run(args.one_run, args.big_n, args.device, args.threads, args.tile)))
         return
     lines = ["## Pairwise distance matrices (benchmarks/pairwise.py)", ""]
+    lines += [f"load before: {os.popen('uptime').read().strip()}", ""]
     lines += compare(args)
     if not args.skip_big:
         lines += big_runs(args)

@@ -2,23 +2,135 @@
 
 Batched tensor code is memory bound here (protocol.md: ~25 ms/pair); this loop keeps a ring of
 `win` horizontally filtered product rows in cache and, per output row, filters vertically,
-applies the SSIM formula and sums, in one pass. Per image, the pooled images, local means and
-variances of every scale come precomputed (flattened, `offsets` per scale)."""
+applies the SSIM formula and adds it to per-column sums, in one pass. Per image, the pooled
+images, local means and variances of every scale come precomputed (flattened, `offsets` per
+scale), so a pair costs only its cross term.
+
+Determinism: fast-math without reassociation or contraction. With them the sums' order (and
+fused multiply-adds) depended on how LLVM inlined this code, so a freshly compiled copy and the
+cached one gave different last bits, and a resumed matrix differed from its first run. Every
+loop that vectorises is element-wise (each output element's arithmetic is written out in a
+fixed order), and the only reductions are the per-column running sums over rows (element-wise
+too) and one short sequential float64 sum per scale, so SIMD or not, the bits are the same."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import prange
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
-_FAST = {"nnan", "ninf", "nsz", "arcp", "afn"}
+# No "arcp"/"afn" either: with them a vectorised division became an approximate reciprocal
+# (vrcpps) plus a Newton step, whose bits differ between CPU models and from the exact scalar
+# division of the loop's tail.
+_FAST = {"nnan", "ninf", "nsz"}
+
+
+def _fma_typer(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
+    """a * b + c rounded once: LLVM's fma intrinsic, fused on every target and in every
+    compile (unlike fast-math "contract", which leaves fusing to the optimiser's choices)."""
+    sig = types.float32(types.float32, types.float32, types.float32)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        f32 = ir.FloatType()
+        fnty = ir.FunctionType(f32, [f32, f32, f32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f32")
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+_fma: Any = intrinsic(_fma_typer)  # called as _fma(a, b, c) from jitted code
 
 
 # error_model="numpy": no zero-division checks, which would stop the loops vectorising; the
 # loops index views with the bare loop variable so no negative-index wraparound is emitted.
-# Fast-math without reassociation or contraction: with them the sums' order (and fused
-# multiply-adds) depended on how LLVM inlined this function, so a freshly compiled copy and
-# the cached one gave different last bits, and a resumed matrix differed from its first run.
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _hfilter(prod: np.ndarray, slot: np.ndarray, g: np.ndarray, wo: int) -> None:
+    """slot[j] = sum_t g[t] * prod[j + t], summed left to right."""
+    k = g.shape[0]
+    if k == 7:
+        # The default window in one pass: one load and store of `slot` instead of seven.
+        g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+        p1, p2, p3 = prod[1 : 1 + wo], prod[2 : 2 + wo], prod[3 : 3 + wo]
+        p4, p5, p6 = prod[4 : 4 + wo], prod[5 : 5 + wo], prod[6 : 6 + wo]
+        for j in range(wo):
+            s = _fma(g1, p1[j], g0 * prod[j])
+            s = _fma(g2, p2[j], s)
+            s = _fma(g3, p3[j], s)
+            s = _fma(g4, p4[j], s)
+            s = _fma(g5, p5[j], s)
+            slot[j] = _fma(g6, p6[j], s)
+        return
+    g0 = g[0]
+    for j in range(wo):
+        slot[j] = g0 * prod[j]
+    for t in range(1, k):
+        gt = g[t]
+        shifted = prod[t : t + wo]
+        for j in range(wo):
+            slot[j] = _fma(gt, shifted[j], slot[j])
+
+
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _vfilter(ring: np.ndarray, i: int, acc: np.ndarray, g: np.ndarray, wo: int) -> None:
+    """acc[j] = sum_t g[t] * ring[(i + t) % k][j], summed in t order."""
+    k = g.shape[0]
+    if k == 7:
+        g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+        r0, r1, r2 = ring[i % 7], ring[(i + 1) % 7], ring[(i + 2) % 7]
+        r3, r4, r5, r6 = ring[(i + 3) % 7], ring[(i + 4) % 7], ring[(i + 5) % 7], ring[(i + 6) % 7]
+        for j in range(wo):
+            s = _fma(g1, r1[j], g0 * r0[j])
+            s = _fma(g2, r2[j], s)
+            s = _fma(g3, r3[j], s)
+            s = _fma(g4, r4[j], s)
+            s = _fma(g5, r5[j], s)
+            acc[j] = _fma(g6, r6[j], s)
+        return
+    first = ring[i % k]
+    g0 = g[0]
+    for j in range(wo):
+        acc[j] = g0 * first[j]
+    for t in range(1, k):
+        rt = ring[(i + t) % k]
+        gt = g[t]
+        for j in range(wo):
+            acc[j] = _fma(gt, rt[j], acc[j])
+
+
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _cs_row7(
+    ring: np.ndarray,
+    i: int,
+    g: np.ndarray,
+    m1: np.ndarray,
+    m2: np.ndarray,
+    v1: np.ndarray,
+    v2: np.ndarray,
+    c2f: np.float32,
+    cs_col: np.ndarray,
+    wo: int,
+) -> None:
+    """Vertical 7-tap filter, cs formula and column sum in one pass (fewer loads and stores)."""
+    two = np.float32(2.0)
+    g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+    r0, r1, r2 = ring[i % 7], ring[(i + 1) % 7], ring[(i + 2) % 7]
+    r3, r4, r5, r6 = ring[(i + 3) % 7], ring[(i + 4) % 7], ring[(i + 5) % 7], ring[(i + 6) % 7]
+    for j in range(wo):
+        s = _fma(g1, r1[j], g0 * r0[j])
+        s = _fma(g2, r2[j], s)
+        s = _fma(g3, r3[j], s)
+        s = _fma(g4, r4[j], s)
+        s = _fma(g5, r5[j], s)
+        s = _fma(g6, r6[j], s)
+        cs_col[j] += _fma(two, _fma(-m1[j], m2[j], s), c2f) / (v1[j] + v2[j] + c2f)
+
+
 @numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _scale_terms(
     xa: np.ndarray,
@@ -40,51 +152,49 @@ def _scale_terms(
     ring = np.empty((k, wo), np.float32)
     prod = np.empty(width, np.float32)
     acc = np.empty(wo, np.float32)
+    # Per-column running sums over rows: element-wise, so they vectorise without reordering
+    # any addition (a per-row scalar sum would not vectorise, and left the formula scalar).
+    cs_col = np.zeros(wo, np.float32)
+    ssim_col = np.zeros(wo, np.float32)
+    lum = np.empty(wo, np.float32)
     c1f = np.float32(c1)
     c2f = np.float32(c2)
     two = np.float32(2.0)  # a Python 2 would promote the formula to float64
-    cs_sum = np.float64(0.0)
-    ssim_sum = np.float64(0.0)
     for row in range(height):
         ra = xa[row * width : (row + 1) * width]
         rb = xb[row * width : (row + 1) * width]
         for j in range(width):
             prod[j] = ra[j] * rb[j]
-        slot = ring[row % k]
-        g0 = g[0]
-        for j in range(wo):
-            slot[j] = g0 * prod[j]
-        for t in range(1, k):
-            gt = g[t]
-            shifted = prod[t : t + wo]
-            for j in range(wo):
-                slot[j] += gt * shifted[j]
+        _hfilter(prod, ring[row % k], g, wo)
         if row < k - 1:
             continue
         i = row - (k - 1)
-        first = ring[i % k]
-        for j in range(wo):
-            acc[j] = g0 * first[j]
-        for t in range(1, k):
-            rt = ring[(i + t) % k]
-            gt = g[t]
-            for j in range(wo):
-                acc[j] += gt * rt[j]
         lo, hi = i * wo, (i + 1) * wo
         m1, m2, v1, v2 = mua[lo:hi], mub[lo:hi], s2a[lo:hi], s2b[lo:hi]
-        cs_row = np.float32(0.0)
-        ssim_row = np.float32(0.0)
+        if k == 7 and not want_ssim:
+            _cs_row7(ring, i, g, m1, m2, v1, v2, c2f, cs_col, wo)
+            continue
+        _vfilter(ring, i, acc, g, wo)
+        # The formula overwrites acc (one store stream besides the loads, so LLVM's alias
+        # checks stay within its limit and the loop vectorises), then the column sums add it.
         if want_ssim:
             for j in range(wo):
                 m12 = m1[j] * m2[j]
-                cs = (two * (acc[j] - m12) + c2f) / (v1[j] + v2[j] + c2f)
-                cs_row += cs
-                ssim_row += (two * m12 + c1f) / (m1[j] * m1[j] + m2[j] * m2[j] + c1f) * cs
+                cs = _fma(two, _fma(-m1[j], m2[j], acc[j]), c2f) / (v1[j] + v2[j] + c2f)
+                acc[j] = cs
+                lum[j] = (two * m12 + c1f) / (m1[j] * m1[j] + m2[j] * m2[j] + c1f) * cs
+            for j in range(wo):
+                ssim_col[j] += lum[j]
         else:
             for j in range(wo):
-                cs_row += (two * (acc[j] - m1[j] * m2[j]) + c2f) / (v1[j] + v2[j] + c2f)
-        cs_sum += np.float64(cs_row)
-        ssim_sum += np.float64(ssim_row)
+                acc[j] = _fma(two, _fma(-m1[j], m2[j], acc[j]), c2f) / (v1[j] + v2[j] + c2f)
+        for j in range(wo):
+            cs_col[j] += acc[j]
+    cs_sum = np.float64(0.0)
+    ssim_sum = np.float64(0.0)
+    for j in range(wo):
+        cs_sum += np.float64(cs_col[j])
+        ssim_sum += np.float64(ssim_col[j])
     n = ho * wo
     return float(cs_sum / n), float(ssim_sum / n)
 

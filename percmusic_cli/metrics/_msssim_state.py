@@ -14,6 +14,7 @@ from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, g
 
 _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
+_PAIR_CHUNK = 4
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
 
 
 def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    import numba
+
     from percmusic_cli.metrics._msssim_numba import msssim_pairs
 
     assert rows.flat is not None and cols.flat is not None
@@ -104,7 +107,11 @@ def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndar
     c1, c2 = constants(cfg)
     out = np.empty(ia.shape[0], dtype=np.float64)
     weights = np.asarray(cfg.weights, dtype=np.float64)
-    msssim_pairs(ia, ib, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out)
+    # Pairs handed out in small chunks as threads free up, not one half per thread: on shared
+    # cores a descheduled thread would hold its whole half back. Pairs are independent, so
+    # the chunking changes no bit.
+    with numba.parallel_chunksize(_PAIR_CHUNK):
+        msssim_pairs(ia, ib, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out)
     return out
 
 
