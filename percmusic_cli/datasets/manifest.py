@@ -101,8 +101,9 @@ def _source(row: Row, label_column: str, base: Path) -> tuple[str | None, Source
     try:
         file = (base / written).resolve()
         reason = _file_problem(file)
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
-        return f"unusable path ({exc})", None
+    except (OSError, ValueError, RuntimeError) as exc:
+        # a NUL byte, a name too long; a symlink loop (RuntimeError before Python 3.13)
+        return f"unusable path ({_first_line(exc)})", None
     if reason is not None:
         return reason, None
     track_id = row.get("track_id") or os.path.splitext(written)[0]
@@ -112,6 +113,10 @@ def _source(row: Row, label_column: str, base: Path) -> tuple[str | None, Source
 def _row_problem(row: Row, label_column: str) -> str | None:
     if any(len(v) > MAX_FIELD for v in row.values()):
         return f"a field is longer than {MAX_FIELD} characters"
+    for key, value in row.items():
+        if not _is_text(key) or not _is_text(value):
+            # JSON may escape a lone surrogate ("\ud800"): no UTF-8 form, so no store can hold it
+            return f"field {key!a} is not valid Unicode text ({ascii(value)[:40]})"
     if not row.get("path"):
         return "no path"
     if not row.get(label_column):
@@ -120,6 +125,19 @@ def _row_problem(row: Row, label_column: str) -> str | None:
     if part and part.lower() not in SPLIT_VALUES:
         return f"split {part!r} is not one of train, valid, test, excluded"
     return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _file_problem(file: Path) -> str | None:
