@@ -70,8 +70,8 @@ def discover_fma(root: Path, subset: str | None = None) -> Discovery:
     for line, tid, genre, track_subset, split in rows:
         if tid in listed:
             where = str(audio / tid[:3] / f"{tid}.mp3")
-            reason = f"tracks.csv line {line}: duplicate track id {tid} (kept line {listed[tid]})"
-            found.problems.append(Problem(where, reason))
+            dup = f"tracks.csv line {line}: duplicate track id {tid} (kept line {listed[tid]})"
+            found.problems.append(Problem(where, dup))
             continue
         listed[tid] = line
         if _RANK.get(track_subset, 99) > _RANK[chosen]:
