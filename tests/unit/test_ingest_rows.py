@@ -113,3 +113,21 @@ def test_fma_unreadable_subfolder_is_a_problem(tmp_path: Path) -> None:
     reasons = " | ".join(p.reason for p in found.problems)
     assert "cannot read the audio file (Permission denied)" in reasons
     assert "cannot list the folder (Permission denied)" in reasons
+
+
+def test_overlong_and_deeply_nested_jsonl_lines_are_one_problem_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from percmusic_cli.datasets import manifest as mf
+
+    monkeypatch.setattr(mf, "MAX_LINE", 2000)  # a 1 GB line, scaled down
+    names = _clips(tmp_path, 2)
+    rows = [{"path": n, "label": "a"} for n in names]
+    long_row = json.dumps({"path": names[0], "label": "x" * 5000, "track_id": "long"})
+    manifest = _jsonl(tmp_path / "m.jsonl", rows, [long_row, "[" * 1500])
+    found = read_manifest(manifest)
+    assert [f.track_id for f in found.files] == ["a/x0", "a/x1"]
+    assert [p.reason for p in found.problems] == [
+        "row 3: longer than 2000 characters",
+        "row 4: not a JSON object",
+    ]
