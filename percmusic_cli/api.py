@@ -121,9 +121,10 @@ def forget_kept() -> None:
     forget()
 
 
-def open_store(path: str | Path | None = None) -> Store:
-    """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written)."""
-    return Store(locate(path))
+def open_store(path: str | Path | None = None, create: bool = True) -> Store:
+    """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written; with
+    `create=False` never created, and a missing folder is "no store at PATH")."""
+    return Store(locate(path), create=create)
 
 
 def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:

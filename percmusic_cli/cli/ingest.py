@@ -97,7 +97,7 @@ def ingest(
       percmusic ingest big.tar.gz --archive-max-mb 20000 --archive-max-ratio 5
     """
     summary = api.ingest(
-        output.store(),
+        output.store(create=True),
         path,
         dataset=dataset,
         synthetic=synthetic,

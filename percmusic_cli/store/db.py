@@ -97,8 +97,11 @@ def _lock_message(path: Path, exc: Exception) -> str:
 class Store:
     """Paths and connections for one store root."""
 
-    def __init__(self, root: Path, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, root: Path, busy_timeout_s: float = 30.0, create: bool = True) -> None:
+        """`create=False`: a command that only reads, or needs existing data; a missing
+        folder is then "no store at PATH" (a mistyped --store), and nothing is created."""
         self.root = root
+        self.create = create
         self.db_path = root / DB_NAME
         self.arrays_dir = root / "arrays"
         self.checkpoints_dir = root / "checkpoints"
@@ -106,10 +109,19 @@ class Store:
         self.busy_timeout_s = busy_timeout_s
 
     def exists(self) -> bool:
+        """Whether the database exists. Every read asks this first, so a store that may not
+        be created, whose folder is missing, is refused here."""
+        if not self.create and not self.root.is_dir():
+            raise DataError(
+                f"no store at {self.root} (check --store or ${ENV_VAR}; to create one, run "
+                "`percmusic ingest` or `percmusic demo`)"
+            )
         return self.db_path.is_file()
 
     def writer(self, wait_s: float = 0.0, command: str = "") -> WriterLock:
-        """Create the store if needed, migrate it, and hold the writer lock."""
+        """Create the store if needed (if allowed), migrate it, and hold the writer lock."""
+        if not self.create and not self.exists():
+            raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -128,7 +140,7 @@ class Store:
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work; waits while another process has the file open."""
-        if read_only and not self.exists():
+        if (read_only or not self.create) and not self.exists():
             raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
         if not read_only and not self.exists():
             self._create()
