@@ -127,6 +127,17 @@ def open_store(path: str | Path | None = None, create: bool = True) -> Store:
     return Store(locate(path), create=create)
 
 
+def connect(store: Store) -> Any:
+    """A read-only DuckDB connection to the store's database for your own SQL (close it
+    when done). Opened with the configuration the API's own reads use, so API calls that
+    read keep working while it is open; one that writes asks you to close it first."""
+    from percmusic_cli.errors import DataError
+
+    if not store.exists():
+        raise DataError(f"no store at {store.root}")
+    return store.read_connection()
+
+
 def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:
     """Run distance tiles and training runs on `local` (default), `dask` (a LocalCluster of
     one-thread worker processes) or an existing Dask cluster (`tcp://HOST:PORT` or a

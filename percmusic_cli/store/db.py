@@ -27,6 +27,9 @@ _PID = re.compile(r"PID (\d+)")
 # user's and may itself contain "lock".
 _LOCK_CONFLICT = "IO Error: Could not set lock on file"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# DuckDB shares one database instance per file in a process, and refuses a second
+# connection whose configuration differs; its message starts with this fixed phrase.
+_OTHER_CONFIG = "Connection Error: Can't open a connection to same database file with a diff"
 # Never fetch or load an extension behind the user's back (a SQLite file in place of the
 # database would otherwise make DuckDB download its sqlite scanner).
 CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -160,6 +163,10 @@ class Store:
         finally:
             con.close()
 
+    def read_connection(self) -> duckdb.DuckDBPyConnection:
+        """A long-lived read-only connection for the caller's own SQL (`api.connect`)."""
+        return self._open(read_only=True)
+
     def _create(self) -> None:
         """Create and migrate the database under a temporary name, then link it into place,
         so a kill never leaves a database without tables under the real name."""
@@ -189,6 +196,10 @@ class Store:
         while True:
             try:
                 return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
+            except duckdb.ConnectionException as exc:
+                if not str(exc).startswith(_OTHER_CONFIG):
+                    raise StoreError(_open_problem(self.db_path, exc)) from exc
+                return self._join(read_only)
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(_open_problem(self.db_path, exc)) from exc
@@ -196,6 +207,22 @@ class Store:
                     raise StoreLockedError(_lock_message(self.db_path, exc)) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    def _join(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """This process already holds the file open with another configuration (a notebook's
+        `duckdb.connect(path, read_only=True)`): a read joins that instance with its plain
+        configuration (the file is already open as a DuckDB database, so nothing is loaded
+        behind the user's back); a write cannot, and says what to do."""
+        if read_only:
+            try:
+                return duckdb.connect(str(self.db_path), read_only=True)
+            except duckdb.Error:
+                pass
+        raise StoreError(
+            f"{self.db_path} is open in this process with another configuration (your own "
+            "duckdb connection): use `percmusic_cli.api.connect(store)` for SQL, and close it "
+            "before a command that writes"
+        )
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
