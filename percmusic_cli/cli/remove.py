@@ -18,6 +18,8 @@ def _describe(removal: api.Removal) -> str:
     lines += [f"model {mid} (checkpoints, loss history)" for mid in removal.models]
     if removal.latents:
         lines.append(f"{len(removal.latents)} latent sets of these models")
+    lines += [f"feature set {h} (its images)" for h in removal.features]
+    lines += [f"distance matrix {h} (its tiles and statistics)" for h in removal.distances]
     return "\n".join(f"  {line}" for line in lines)
 
 
@@ -28,14 +30,19 @@ def _ask(removal: api.Removal) -> bool:
 
 def rm(
     ids: Annotated[
-        list[str], typer.Argument(help="Run or model ids, or unambiguous prefixes of them.")
+        list[str],
+        typer.Argument(
+            help="Run, model, feature-set or distance-matrix ids, or unambiguous prefixes."
+        ),
     ],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask (needed without a terminal).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
-    """Remove runs and models with their latent arrays and checkpoints.
+    """Remove runs and models with their latent arrays and checkpoints, and feature sets
+    and distance matrices (ids as in `status --json`; a feature set takes the matrices
+    computed from it).
 
     Asks for confirmation unless --yes. A crash midway leaves a consistent store
     (`percmusic check` passes; `check --repair` clears what is left over). Runs that used
@@ -55,6 +62,8 @@ def rm(
         raise typer.Exit(1)
     lines = [f"removed run {r}" for r in summary["runs"]]
     lines += [f"removed model {m}" for m in summary["models"]]
+    lines += [f"removed feature set {h}" for h in summary["features"]]
+    lines += [f"removed distance matrix {h}" for h in summary["distances"]]
     output.emit(summary, as_json, "\n".join(lines))
 
 
