@@ -40,9 +40,11 @@ def rm(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
-    """Remove runs and models with their latent arrays and checkpoints, and feature sets
-    and distance matrices (ids as in `status --json`; a feature set takes the matrices
-    computed from it).
+    """Remove runs, models, feature sets or distance matrices, with their files.
+
+    A model goes with its latent arrays and checkpoints; a feature set with the distance
+    matrices computed from it (ids: `feature_hash` and `dist_hash` of the store's
+    feature_sets and distance_sets tables).
 
     Asks for confirmation unless --yes. A crash midway leaves a consistent store
     (`percmusic check` passes; `check --repair` clears what is left over). Runs that used
