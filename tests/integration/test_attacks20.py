@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-import attacks20  # noqa: E402
+import attacks20
 
 
 @pytest.fixture(scope="module")
