@@ -681,14 +681,12 @@ def plugins(base: Path, work: Path) -> list[Case]:
 
 
 def _around(store: Path) -> set[Path]:
-    """Entries of every folder from the store's up to the root, and /tmp: a name that
-    climbs out with ../ lands in one of them."""
-    found: set[Path] = set()
-    for folder in [store.parent, *store.parent.parents, Path("/tmp")]:
-        try:
+    """Entries of the four folders above the store, and /tmp/x*: a name that climbs out
+    with ../ lands in one of them (other processes' files in /tmp are left out)."""
+    found = set(Path("/tmp").glob("x*"))
+    for folder in [store.parent, *store.parent.parents][:4]:
+        if folder != Path("/tmp"):
             found |= set(folder.iterdir())
-        except OSError:
-            continue
     return found
 
 
