@@ -236,3 +236,25 @@ def main(ref: Reference, workdir: Path, n_hostile: int, rng: random.Random) -> l
     for group, items in groups.items():
         print(f"| {group} | {len(items)} | {sum(a.handled for a in items)} |")
     return attacks
+
+
+# -- issue 20's classes (benchmarks/attacks20.py) ---------------------------------------
+
+
+def issue20(workdir: Path, groups: tuple[str, ...] | None = None) -> list[Any]:
+    """Issue 20's campaign: bad rows, interrupted removals, special files, limits,
+    figures --out, labels and queries, schedulers, plugins and cache names."""
+    import attacks20
+
+    return attacks20.main(workdir / "issue20", groups or attacks20.GROUPS)
+
+
+if __name__ == "__main__":
+    # Run issue 20's classes alone: python benchmarks/attacks.py [WORKDIR] [GROUP ...]
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    args = sys.argv[1:]
+    where = Path(args.pop(0)) if args else Path(tempfile.mkdtemp(prefix="percmusic-attacks-"))
+    found = issue20(where, tuple(args) or None)
+    sys.exit(0 if all(c.handled for c in found) else 1)

@@ -142,7 +142,7 @@ complete -c percmusic -n '__fish_seen_subcommand_from show' -l plot -d 'Draw the
 complete -c percmusic -n '__fish_seen_subcommand_from show' -l json -d 'JSON on stdout.'
 complete -c percmusic -n '__fish_seen_subcommand_from show' -l csv -d 'Per-class scores as CSV (empty cells: n/a).'
 complete -c percmusic -n '__fish_seen_subcommand_from show' -l help -d 'Show help and exit.'
-complete -c percmusic -n '__fish_use_subcommand' -a rm -d 'Remove runs and models with their latent arrays and checkpoints.'
+complete -c percmusic -n '__fish_use_subcommand' -a rm -d 'Remove runs, models, feature sets or distance matrices, with their files.'
 complete -c percmusic -n '__fish_seen_subcommand_from rm' -a "(percmusic __complete-ids runs (__percmusic_store) 2>/dev/null) (percmusic __complete-ids models (__percmusic_store) 2>/dev/null)"
 complete -c percmusic -n '__fish_seen_subcommand_from rm' -l yes -d 'Do not ask (needed without a terminal).'
 complete -c percmusic -n '__fish_seen_subcommand_from rm' -s y -d 'Do not ask (needed without a terminal).'

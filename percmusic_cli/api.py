@@ -143,9 +143,21 @@ def forget_kept() -> None:
     forget()
 
 
-def open_store(path: str | Path | None = None) -> Store:
-    """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written)."""
-    return Store(locate(path))
+def open_store(path: str | Path | None = None, create: bool = True) -> Store:
+    """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written; with
+    `create=False` never created, and a missing folder is "no store at PATH")."""
+    return Store(locate(path), create=create)
+
+
+def connect(store: Store) -> Any:
+    """A read-only DuckDB connection to the store's database for your own SQL (close it
+    when done). Opened with the configuration the API's own reads use, so API calls that
+    read keep working while it is open; one that writes asks you to close it first."""
+    from percmusic_cli.errors import DataError
+
+    if not store.exists():
+        raise DataError(f"no store at {store.root}")
+    return store.read_connection()
 
 
 def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,14 @@ def param_hash(*parts: Any, length: int = 16) -> str:
 
 
 def file_digest(path: Path, algorithm: str = "sha256", chunk: int = 1 << 20) -> str:
+    """The file's hash; an OSError "not a regular file" for a FIFO, a device (a link to
+    /dev/zero would never end) or a folder, found before a byte is read."""
     h = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()

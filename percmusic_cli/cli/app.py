@@ -31,6 +31,7 @@ from percmusic_cli.cli import (
     filter_split,
     ingest,
     knn,
+    limits,
     metrics,
     remove,
     reproduce,
@@ -104,6 +105,10 @@ class PercmusicGroup(TyperGroup):
         except Exception as exc:
             if OPTIONS.debug:
                 raise
+            if limits.out_of_memory(exc):
+                step = limits.step_name(sys.argv[1:] if args is None else args, list(self.commands))
+                click_utils.echo(f"error: {limits.memory_line(step)}", err=True)
+                sys.exit(2)
             click_utils.echo(
                 f"internal error: {type(exc).__name__}: {shown(exc)} "
                 "(rerun with --debug for the traceback)",

@@ -97,7 +97,7 @@ def ingest(
       percmusic ingest big.tar.gz --archive-max-mb 20000 --archive-max-ratio 5
     """
     summary = api.ingest(
-        output.store(),
+        output.store(create=True),
         path,
         dataset=dataset,
         synthetic=synthetic,
@@ -112,6 +112,11 @@ def ingest(
         subset=subset,
     )
     output.emit(summary.to_dict(), as_json, _table(summary))
+    if summary.relabelled or summary.stale:
+        output.note(
+            f"{summary.relabelled} stored labels updated; {len(summary.stale)} tracks from "
+            "an earlier ingest are no longer listed and were marked unusable"
+        )
     if summary.failed or summary.problems:
         output.note(
             f"{summary.failed} files failed and {len(summary.problems)} other problems "

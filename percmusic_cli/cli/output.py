@@ -47,8 +47,9 @@ out = SafeConsole(soft_wrap=False)
 err = SafeConsole(stderr=True)
 
 
-def store() -> Store:
-    return api.open_store(OPTIONS.store)
+def store(create: bool = False) -> Store:
+    """The store the options name; only `ingest` and `demo` may create it."""
+    return api.open_store(OPTIONS.store, create=create)
 
 
 def emit(data: Any, as_json: bool, *renderables: RenderableType) -> None:

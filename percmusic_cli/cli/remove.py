@@ -19,6 +19,8 @@ def _describe(removal: api.Removal) -> str:
     lines += [f"model {shown(mid)} (checkpoints, loss history)" for mid in removal.models]
     if removal.latents:
         lines.append(f"{len(removal.latents)} latent sets of these models")
+    lines += [f"feature set {h} (its images)" for h in removal.features]
+    lines += [f"distance matrix {h} (its tiles and statistics)" for h in removal.distances]
     return "\n".join(f"  {line}" for line in lines)
 
 
@@ -29,14 +31,21 @@ def _ask(removal: api.Removal) -> bool:
 
 def rm(
     ids: Annotated[
-        list[str], typer.Argument(help="Run or model ids, or unambiguous prefixes of them.")
+        list[str],
+        typer.Argument(
+            help="Run, model, feature-set or distance-matrix ids, or unambiguous prefixes."
+        ),
     ],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask (needed without a terminal).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON summary on stdout.")] = False,
 ) -> None:
-    """Remove runs and models with their latent arrays and checkpoints.
+    """Remove runs, models, feature sets or distance matrices, with their files.
+
+    A model goes with its latent arrays and checkpoints; a feature set with the distance
+    matrices computed from it (ids: `feature_hash` and `dist_hash` of the store's
+    feature_sets and distance_sets tables).
 
     Asks for confirmation unless --yes. A crash midway leaves a consistent store
     (`percmusic check` passes; `check --repair` clears what is left over). Runs that used
@@ -56,6 +65,8 @@ def rm(
         raise typer.Exit(1)
     lines = [f"removed run {r}" for r in summary["runs"]]
     lines += [f"removed model {m}" for m in summary["models"]]
+    lines += [f"removed feature set {h}" for h in summary["features"]]
+    lines += [f"removed distance matrix {h}" for h in summary["distances"]]
     output.emit(summary, as_json, "\n".join(lines))
 
 

@@ -97,7 +97,7 @@ def demo(
     from percmusic_cli.render.study import study_table
 
     result = api.demo(
-        output.store(),
+        output.store(create=True),
         reporter=output.RichReporter(),
         device=device,
         wait_s=OPTIONS.wait,

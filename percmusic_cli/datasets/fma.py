@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import os
+import re
+import stat
 from pathlib import Path
 
 from percmusic_cli.datasets.folder import Discovery, Problem, SourceFile
@@ -28,6 +30,7 @@ SUBSETS = ("small", "medium", "large", "full")
 _RANK = {"small": 0, "medium": 1, "large": 2, "full": 2}
 TRACKS_CSV = ("fma_metadata", "tracks.csv")
 _COLUMNS = ("track.genre_top", "set.subset", "set.split")
+_ID = re.compile(r"[0-9]{1,6}")  # ASCII digits only: int() also reads "²" and "٣"
 
 
 def is_fma_root(root: Path) -> bool:
@@ -62,9 +65,15 @@ def discover_fma(root: Path, subset: str | None = None) -> Discovery:
     chosen = choose_subset(root, subset)
     audio = root / f"fma_{chosen}"
     found = Discovery(kind="fma", root=audio)
-    listed: set[str] = set()
-    for line, tid, genre, track_subset, split in _rows(root.joinpath(*TRACKS_CSV)):
-        listed.add(tid)
+    listed: dict[str, int] = {}
+    rows, found.problems = _rows(root.joinpath(*TRACKS_CSV))
+    for line, tid, genre, track_subset, split in rows:
+        if tid in listed:
+            where = str(audio / tid[:3] / f"{tid}.mp3")
+            dup = f"tracks.csv line {line}: duplicate track id {tid} (kept line {listed[tid]})"
+            found.problems.append(Problem(where, dup))
+            continue
+        listed[tid] = line
         if _RANK.get(track_subset, 99) > _RANK[chosen]:
             continue
         file = audio / tid[:3] / f"{tid}.mp3"
@@ -75,7 +84,7 @@ def discover_fma(root: Path, subset: str | None = None) -> Discovery:
         found.files.append(SourceFile(tid, genre, file, file.relative_to(audio).as_posix()))
         if split:
             found.splits[tid] = SPLIT_VALUES[split]
-    found.problems += _unlisted(audio, listed)
+    found.problems += _unlisted(audio, set(listed))
     return found
 
 
@@ -86,26 +95,43 @@ def _problem(genre: str, track_subset: str, split: str, file: Path) -> str | Non
         return "no track.genre_top (skipped)"
     if split and split not in SPLIT_VALUES:
         return f"unknown set.split {split!r}"
-    if not file.is_file():
+    return _file_problem(file)
+
+
+def _file_problem(file: Path) -> str | None:
+    """Why `file` is no usable audio file: stat, never open (a FIFO would block)."""
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError:
         return "no audio file"
-    return None
+    except (OSError, RuntimeError) as exc:  # an unreadable folder, a symlink loop
+        return f"cannot read the audio file ({getattr(exc, 'strerror', None) or exc})"
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def _rows(tracks_csv: Path) -> list[tuple[int, str, str, str, str]]:
-    """(line, 6-digit track id, genre_top, subset, split) per data row of tracks.csv."""
+def _rows(tracks_csv: Path) -> tuple[list[tuple[int, str, str, str, str]], list[Problem]]:
+    """(line, 6-digit track id, genre_top, subset, split) per data row of tracks.csv, and
+    a problem per row whose track id is not a number of at most six ASCII digits."""
     out: list[tuple[int, str, str, str, str]] = []
+    problems: list[Problem] = []
     try:
         with open(tracks_csv, newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
             where = _columns(tracks_csv, [next(reader, []) for _ in range(3)])
             for row in reader:
-                if len(row) <= max(where) or not row[0].strip().isdigit():
-                    continue  # a blank or torn line: no track id to report it under
+                if not any(cell.strip() for cell in row):
+                    continue  # a blank line
+                tid = row[0].strip()
+                if len(row) <= max(where) or not _ID.fullmatch(tid):
+                    reason = f"tracks.csv line {reader.line_num}: track id {tid[:40]!a} "
+                    reason += "is not a number of at most 6 digits, or the row is cut short"
+                    problems.append(Problem(str(tracks_csv), reason))
+                    continue
                 genre, subset, split = (row[i].strip() for i in where)
-                out.append((reader.line_num, f"{int(row[0]):06d}", genre, subset, split))
+                out.append((reader.line_num, f"{int(tid):06d}", genre, subset, split))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{tracks_csv}: not a readable CSV file ({exc})") from None
-    return out
+    return out, problems
 
 
 def _columns(tracks_csv: Path, header: list[list[str]]) -> tuple[int, int, int]:
@@ -124,10 +150,19 @@ def _columns(tracks_csv: Path, header: list[list[str]]) -> tuple[int, int, int]:
 def _unlisted(audio: Path, listed: set[str]) -> list[Problem]:
     """Audio files that tracks.csv does not describe: no label to give them."""
     problems = []
-    for folder in sorted(p for p in audio.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    try:
+        folders = sorted(p for p in audio.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        return [Problem(str(audio), f"cannot list the folder ({exc.strerror})")]
+    for folder in folders:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(str(folder), f"cannot list the folder ({exc.strerror})"))
+            continue
+        for entry in entries:
             stem = os.path.splitext(entry.name)[0]
-            if entry.name.startswith(".") or (stem.isdigit() and f"{int(stem):06d}" in listed):
+            if entry.name.startswith(".") or (_ID.fullmatch(stem) and f"{int(stem):06d}" in listed):
                 continue
             problems.append(Problem(entry.path, "not a track of fma_metadata/tracks.csv"))
     return problems

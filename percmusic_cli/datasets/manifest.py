@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TextIO
 
 from percmusic_cli.datasets.folder import Discovery, Problem, SourceFile, is_audio_name
 from percmusic_cli.errors import DataError, UsageError
@@ -35,6 +36,7 @@ SPLIT_VALUES = {
     "excluded": "excluded",
 }
 MAX_FIELD = 4096  # no path, label or id is longer; a longer one is a broken row
+MAX_LINE = 1 << 20  # characters in one JSONL row: far more than its fields may hold
 
 Row = Mapping[str, str]
 
@@ -49,7 +51,7 @@ def read_manifest(path: Path, label_column: str = "label") -> Discovery:
     rows = list(_csv_rows(path) if path.suffix.lower() == ".csv" else _jsonl_rows(path))
     if not rows:
         raise DataError(f"{path}: the manifest has no rows")
-    columns = {c for _, row in rows if row is not None for c in row}
+    columns = {c for _, row in rows if not isinstance(row, str) for c in row}
     missing = [c for c in ("path", label_column) if c not in columns]
     if missing:
         fma_hint = (
@@ -65,14 +67,14 @@ def read_manifest(path: Path, label_column: str = "label") -> Discovery:
     return _listing(path, rows, label_column)
 
 
-def _listing(path: Path, rows: list[tuple[int, Row | None]], label_column: str) -> Discovery:
+def _listing(path: Path, rows: list[tuple[int, Row | str]], label_column: str) -> Discovery:
     base = path.resolve().parent
     found = Discovery(kind="manifest", root=base)
     seen_ids: dict[str, int] = {}
     seen_files: dict[Path, int] = {}
     for number, row in rows:
-        if row is None:
-            found.problems.append(Problem(f"{path}:{number}", f"row {number}: not a JSON object"))
+        if isinstance(row, str):
+            found.problems.append(Problem(f"{path}:{number}", f"row {number}: {row}"))
             continue
         reason, source = _source(row, label_column, base)
         if source is not None and source.track_id in seen_ids:
@@ -101,8 +103,9 @@ def _source(row: Row, label_column: str, base: Path) -> tuple[str | None, Source
     try:
         file = (base / written).resolve()
         reason = _file_problem(file)
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a symlink loop
-        return f"unusable path ({exc})", None
+    except (OSError, ValueError, RuntimeError) as exc:
+        # a NUL byte, a name too long; a symlink loop (RuntimeError before Python 3.13)
+        return f"unusable path ({_first_line(exc)})", None
     if reason is not None:
         return reason, None
     track_id = row.get("track_id") or os.path.splitext(written)[0]
@@ -112,6 +115,10 @@ def _source(row: Row, label_column: str, base: Path) -> tuple[str | None, Source
 def _row_problem(row: Row, label_column: str) -> str | None:
     if any(len(v) > MAX_FIELD for v in row.values()):
         return f"a field is longer than {MAX_FIELD} characters"
+    for key, value in row.items():
+        if not _is_text(key) or not _is_text(value):
+            # JSON may escape a lone surrogate ("\ud800"): no UTF-8 form, so no store can hold it
+            return f"field {key!a} is not valid Unicode text ({ascii(value)[:40]})"
     if not row.get("path"):
         return "no path"
     if not row.get(label_column):
@@ -120,6 +127,19 @@ def _row_problem(row: Row, label_column: str) -> str | None:
     if part and part.lower() not in SPLIT_VALUES:
         return f"split {part!r} is not one of train, valid, test, excluded"
     return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _file_problem(file: Path) -> str | None:
@@ -132,7 +152,7 @@ def _file_problem(file: Path) -> str | None:
     return None
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, Row | None]]:
+def _csv_rows(path: Path) -> Iterator[tuple[int, Row | str]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
@@ -143,21 +163,36 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, Row | None]]:
         raise DataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, Row | None]]:
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Row | str]]:
     try:
         with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if line.strip():
+            for number, line in enumerate(_bounded_lines(fh), start=1):
+                if line is None:
+                    yield number, f"longer than {MAX_LINE} characters"
+                elif line.strip():
                     yield number, _json_object(line)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
 
 
-def _json_object(line: str) -> Row | None:
+def _bounded_lines(fh: TextIO) -> Iterator[str | None]:
+    """Each line, or None for one longer than MAX_LINE (skipped in pieces, never held
+    whole: a 1 GB line would otherwise be read into memory at once)."""
+    while line := fh.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := fh.readline(MAX_LINE)) and not rest.endswith("\n"):
+            pass
+        yield None
+
+
+def _json_object(line: str) -> Row | str:
+    """The line's object as text fields, or why it is none."""
     try:
         value = json.loads(line)
-    except json.JSONDecodeError:
-        return None
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: [[[[... nested deep
+        return "not a JSON object"
     if not isinstance(value, dict):
-        return None
+        return "not a JSON object"
     return {str(k): "" if v is None else str(v).strip() for k, v in value.items()}

@@ -62,6 +62,18 @@ _ARRAY_KINDS = (
 )
 
 
+# arrays that must hold only finite values: what a bad row is, and what recomputes them
+_FINITE_KINDS = {
+    "features": "images hold NaN or infinite values (rows ",
+    "distances": "rows of the distance matrix hold NaN or infinite values (rows ",
+}
+_RECOMPUTE = {
+    "features": "`percmusic features` leaves those tracks out",
+    "distances": "`percmusic distances` recomputes it (a metric that gave non-finite "
+    "values is refused, with its name)",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str
@@ -237,16 +249,16 @@ def _check_array(root: Path, rec: ArrayRecord, scan: Scan) -> None:
                 f"holds {dtype}{list(shape)}, the store recorded {rec.dtype}{list(rec.shape)}",
             )
         )
-    elif rec.kind == "features":
+    elif rec.kind in _FINITE_KINDS:
         bad = nonfinite_rows(np.load(path, mmap_mode="r", allow_pickle=False))
         if len(bad):
             scan.problems.append(
                 Finding(
                     "array_not_finite",
                     rec.path,
-                    f"{len(bad)} images hold NaN or infinite values (rows "
+                    f"{len(bad)} {_FINITE_KINDS[rec.kind]}"
                     f"{', '.join(map(str, bad[:5].tolist()))}); `check --repair`, then "
-                    "`percmusic features` leaves those tracks out",
+                    f"{_RECOMPUTE[rec.kind]}",
                 )
             )
 
@@ -256,6 +268,17 @@ def _check_models(store: Store, models: list[dict[str, Any]], scan: Scan) -> Non
         rel, status = str(m["checkpoint_dir"]), str(m["status"])
         folder = store.root / rel
         has_ckpt = folder.is_dir() and any(p.name.startswith("ckpt-") for p in folder.iterdir())
+        if status == "removing":
+            # `rm` was stopped between its transactions; `check` must not pass it as training
+            (scan.in_progress if scan.writer else scan.problems).append(
+                Finding(
+                    "removal_unfinished",
+                    str(m["model_id"]),
+                    f"model {m['model_id']} was being removed when `rm` stopped; "
+                    "`check --repair` (or the same `rm`) finishes the removal",
+                )
+            )
+            continue
         if status == "broken":
             scan.in_progress.append(
                 Finding(
@@ -416,6 +439,10 @@ def _repair(store: Store, scan: Scan) -> list[Finding]:
                 "`percmusic train` to resume from its checkpoint)",
             )
         )
+    from percmusic_cli.steps.remove import finish_pending
+
+    for model_id in finish_pending(store):
+        done.append(Finding("removed", model_id, "finished the removal an `rm` left halfway"))
     for f in scan.leftovers:
         _remove(store.root / f.path)
         done.append(Finding("removed", f.path, f"{f.kind}: {f.detail}"))

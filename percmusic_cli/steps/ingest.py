@@ -41,6 +41,8 @@ class IngestSummary:
     skipped: int = 0
     ok: int = 0
     failed: int = 0
+    relabelled: int = 0  # tracks whose label the source now gives differently
+    stale: list[str] = field(default_factory=list)  # stored tracks the source lists no more
     failures: list[dict[str, str]] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
     md5: dict[str, int] = field(default_factory=dict)
@@ -193,6 +195,8 @@ def ingest(
         t.replace_problems(con, name, problems)
         replace_source_split(con, name, found.splits)
         known = {} if force else t.known_tracks(con, name)
+        for revived in _reconcile(con, name, found.files, summary):
+            known.pop(revived, None)  # listed again: examine it afresh
     todo = [f for f in found.files if known.get(f.track_id, ("", ""))[0] != str(f.path)]
     summary.skipped = len(found.files) - len(todo)
     _run(store, name, found.kind, todo, reporter, workers, spectrogram or SpectrogramConfig())
@@ -205,6 +209,23 @@ def ingest(
             f"{len(problems)} problems); see `percmusic status --errors`"
         )
     return summary
+
+
+STALE_REASON = "no longer in the source listing (a row from an earlier ingest)"
+
+
+def _reconcile(con: t.Con, name: str, files: list[SourceFile], summary: IngestSummary) -> list[str]:
+    """A corrected source wins over what an earlier ingest stored: changed labels are
+    updated, and tracks it no longer lists are marked unusable with a reason (kept as
+    rows, so `status --errors` reports them and nothing derived from them breaks)."""
+    stored = t.track_labels(con, name)
+    listed = {f.track_id: f.label for f in files}
+    changed = {tid: lab for tid, lab in listed.items() if tid in stored and stored[tid][0] != lab}
+    t.relabel_tracks(con, name, changed)
+    summary.relabelled = len(changed)
+    summary.stale = sorted(set(stored) - set(listed))
+    t.fail_tracks(con, name, dict.fromkeys(summary.stale, STALE_REASON))
+    return [tid for tid in listed if tid in stored and stored[tid][1] == STALE_REASON]
 
 
 @dataclass(frozen=True)

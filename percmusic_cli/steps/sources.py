@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def _current(row: t.TrackRow, kind: str, rehash: bool) -> t.TrackRow | str:
     """The row updated to the file on disk, or why the file cannot be used."""
     try:
         st = os.stat(row.path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device: never opened, it could hang
+            return f"source file {row.path} is not a regular file (replaced after ingest)"
         if (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns) and not rehash:
             return row
         md5 = file_digest(Path(row.path), "md5")

@@ -27,6 +27,9 @@ _PID = re.compile(r"PID (\d+)")
 # user's and may itself contain "lock".
 _LOCK_CONFLICT = "IO Error: Could not set lock on file"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# DuckDB shares one database instance per file in a process, and refuses a second
+# connection whose configuration differs; its message starts with this fixed phrase.
+_OTHER_CONFIG = "Connection Error: Can't open a connection to same database file with a diff"
 # Never fetch or load an extension behind the user's back (a SQLite file in place of the
 # database would otherwise make DuckDB download its sqlite scanner).
 CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -97,8 +100,11 @@ def _lock_message(path: Path, exc: Exception) -> str:
 class Store:
     """Paths and connections for one store root."""
 
-    def __init__(self, root: Path, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, root: Path, busy_timeout_s: float = 30.0, create: bool = True) -> None:
+        """`create=False`: a command that only reads, or needs existing data; a missing
+        folder is then "no store at PATH" (a mistyped --store), and nothing is created."""
         self.root = root
+        self.create = create
         self.db_path = root / DB_NAME
         self.arrays_dir = root / "arrays"
         self.checkpoints_dir = root / "checkpoints"
@@ -106,10 +112,19 @@ class Store:
         self.busy_timeout_s = busy_timeout_s
 
     def exists(self) -> bool:
+        """Whether the database exists. Every read asks this first, so a store that may not
+        be created, whose folder is missing, is refused here."""
+        if not self.create and not self.root.is_dir():
+            raise DataError(
+                f"no store at {self.root} (check --store or ${ENV_VAR}; to create one, run "
+                "`percmusic ingest` or `percmusic demo`)"
+            )
         return self.db_path.is_file()
 
     def writer(self, wait_s: float = 0.0, command: str = "") -> WriterLock:
-        """Create the store if needed, migrate it, and hold the writer lock."""
+        """Create the store if needed (if allowed), migrate it, and hold the writer lock."""
+        if not self.create and not self.exists():
+            raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -128,7 +143,7 @@ class Store:
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work; waits while another process has the file open."""
-        if read_only and not self.exists():
+        if (read_only or not self.create) and not self.exists():
             raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
         if not read_only and not self.exists():
             self._create()
@@ -147,6 +162,10 @@ class Store:
             raise StoreError(_work_problem(self.db_path, exc)) from exc
         finally:
             con.close()
+
+    def read_connection(self) -> duckdb.DuckDBPyConnection:
+        """A long-lived read-only connection for the caller's own SQL (`api.connect`)."""
+        return self._open(read_only=True)
 
     def _create(self) -> None:
         """Create and migrate the database under a temporary name, then link it into place,
@@ -177,6 +196,10 @@ class Store:
         while True:
             try:
                 return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
+            except duckdb.ConnectionException as exc:
+                if not str(exc).startswith(_OTHER_CONFIG):
+                    raise StoreError(_open_problem(self.db_path, exc)) from exc
+                return self._join(read_only)
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(_open_problem(self.db_path, exc)) from exc
@@ -184,6 +207,22 @@ class Store:
                     raise StoreLockedError(_lock_message(self.db_path, exc)) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    def _join(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """This process already holds the file open with another configuration (a notebook's
+        `duckdb.connect(path, read_only=True)`): a read joins that instance with its plain
+        configuration (the file is already open as a DuckDB database, so nothing is loaded
+        behind the user's back); a write cannot, and says what to do."""
+        if read_only:
+            try:
+                return duckdb.connect(str(self.db_path), read_only=True)
+            except duckdb.Error:
+                pass
+        raise StoreError(
+            f"{self.db_path} is open in this process with another configuration (your own "
+            "duckdb connection): use `percmusic_cli.api.connect(store)` for SQL, and close it "
+            "before a command that writes"
+        )
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

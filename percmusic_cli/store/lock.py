@@ -84,7 +84,11 @@ class WriterLock:
         os.write(fd, f"PID {os.getpid()} ({self.command})".encode())
         self._fd = fd
         if self.on_acquire is not None:
-            self.on_acquire()  # e.g. sweep what a killed writer left (no other writer runs)
+            try:
+                self.on_acquire()  # e.g. sweep what a killed writer left (no other writer runs)
+            except BaseException:
+                self.release()  # `with` never reaches __exit__ when __enter__ fails
+                raise
 
     def release(self) -> None:
         if self._fd is None:

@@ -91,6 +91,25 @@ def known_tracks(con: Con, dataset: str) -> dict[str, tuple[str, str]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+def track_labels(con: Con, dataset: str) -> dict[str, tuple[str, str | None]]:
+    """track_id -> (stored label, error) of every track of `dataset`."""
+    rows = con.execute("SELECT track_id, label, error FROM tracks WHERE dataset = ?", [dataset])
+    return {str(r[0]): (str(r[1]), r[2]) for r in rows.fetchall()}
+
+
+def relabel_tracks(con: Con, dataset: str, labels: Mapping[str, str]) -> None:
+    """Give tracks their new labels (a corrected manifest), in one transaction."""
+    if not labels:
+        return
+    con.execute("BEGIN TRANSACTION")
+    for track_id, label in labels.items():
+        con.execute(
+            "UPDATE tracks SET label = ? WHERE dataset = ? AND track_id = ?",
+            [label, dataset, track_id],
+        )
+    con.execute("COMMIT")
+
+
 def write_tracks(con: Con, rows: Iterable[TrackRow]) -> None:
     values = [
         [

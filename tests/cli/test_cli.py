@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from clitools import Cli
 from trees import TinyTree
 
@@ -69,8 +70,38 @@ def test_commands_on_an_empty_store_say_what_to_do(cli: Cli) -> None:
     result = cli("features")
     assert result.exit_code == 2
     assert "run `percmusic ingest`" in result.stderr
+    cli.store.mkdir()
     assert cli.json("status")["exists"] is False
     assert cli.json("results") == []
+    assert cli("features").exit_code == 2
+    assert sorted(p.name for p in cli.store.iterdir()) == []  # nothing created in it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status",),
+        ("results",),
+        ("features",),
+        ("filter",),
+        ("distances", "--metric", "mse"),
+        ("distances", "stats"),
+        ("knn",),
+        ("train", "--loss", "mse", "--data", "spectrograms"),
+        ("classify", "--model", "x"),
+        ("reproduce",),
+        ("rm", "x", "--yes"),
+        ("check",),
+        ("check", "--repair"),
+        ("compare", "a", "b"),
+        ("figures",),
+    ],
+)
+def test_a_mistyped_store_is_no_store_and_creates_nothing(cli: Cli, args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.stderr
+    assert f"no store at {cli.store}" in result.stderr
+    assert not cli.store.exists()
 
 
 def test_filter_fault_filtered_on_the_tiny_tree(study: Cli) -> None:
