@@ -492,21 +492,23 @@ def reproduce(
     seeds: int = 1,
     folds: int = 1,
     allow_degenerate: bool = False,
+    metrics: list[str] | None = None,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls,
     repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows.
     Computes features (default parameters) and an auto split first when there are none."""
     from percmusic_cli.config import preset as merge_preset
     from percmusic_cli.steps import common
-    from percmusic_cli.steps.reproduce import ensure_inputs
+    from percmusic_cli.steps.reproduce import ensure_inputs, study_metrics
     from percmusic_cli.steps.study import study
 
     merge_preset(preset, device=device, seed=seed)  # options before the store is read
+    study_metrics(metrics)
     with store.writer(wait_s, "reproduce"):
         ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
         # Folds make their own stratified parts: the stored split's balance does not matter.
         view = _usable_view(store, dataset, allow_degenerate or folds > 1, reporter)
-        return study(store, view, preset, device, reporter, seed=seed, seeds=seeds, folds=folds)
+        return study(store, view, preset, device, reporter, seed, seeds, folds, metrics=metrics)
 
 
 def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:

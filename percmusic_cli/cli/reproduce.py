@@ -44,6 +44,13 @@ def reproduce(
             min=1,
         ),
     ] = 1,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated registered metrics to study (default: the paper's "
+            "three). Example: --metrics mse,msssim,nlpd,l1.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     allow_degenerate: AllowDegenerate = False,
 ) -> None:
@@ -74,6 +81,7 @@ def reproduce(
         seeds=seeds,
         folds=folds,
         allow_degenerate=allow_degenerate,
+        metrics=metrics.split(",") if metrics else None,
     )
     for hint in result.get("hints", []):
         output.note(hint)

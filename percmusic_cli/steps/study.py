@@ -10,6 +10,7 @@ its blocks from them."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.distances import compute_distances
 from percmusic_cli.steps.folds import fold_views
 from percmusic_cli.steps.predictions import run_predictions
-from percmusic_cli.steps.reproduce import reproduce
+from percmusic_cli.steps.reproduce import reproduce, study_metrics
 from percmusic_cli.steps.train import find_model
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -113,11 +114,12 @@ def study(
     seed: int = 0,
     seeds: int = 1,
     folds: int = 1,
+    metrics: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     reporter = reporter or NullReporter()
     check_int("--seeds", seeds, 1, MAX_SEEDS)
     check_int("--folds", folds, 1, MAX_FOLDS)
-    metrics = list(registry.study_names())
+    metrics = list(study_metrics(metrics))
     labels = {m: registry.get(m).label for m in metrics}
     started = time.monotonic()
     views = [view] if folds == 1 else fold_views(view, folds, seed)
@@ -129,7 +131,9 @@ def study(
         results = []
         for s in range(seeds):
             reporter.log(f"reproduce: fold {i}/{len(views)}, seed {seed + s}")
-            results.append(reproduce(store, v, preset, device, reporter, seed=seed + s))
+            results.append(
+                reproduce(store, v, preset, device, reporter, seed=seed + s, metrics=metrics)
+            )
         per_fold.append(results)
     truth, arms = _arms(store, per_fold, view.classes)
     scores = arm_scores(truth, arms, len(view.classes), N_BOOT, seed)
