@@ -512,9 +512,24 @@ def reproduce(
     check_options(seeds, folds, resamples, hubness or ())
     with store.writer(wait_s, "reproduce"):
         ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
-        # Folds make their own stratified parts: the stored split's balance does not matter.
-        view = _usable_view(store, dataset, allow_degenerate or folds > 1, reporter)
-        return study(store, view, preset, device, reporter, seed, seeds, folds, metrics=metrics)
+        # Folds make their own stratified parts: the stored split's balance does not matter,
+        # and its warnings would describe parts the folds do not use.
+        view = _usable_view(
+            store, dataset, allow_degenerate or folds > 1, reporter if folds == 1 else None
+        )
+        return study(
+            store,
+            view,
+            preset,
+            device,
+            reporter,
+            seed,
+            seeds,
+            folds,
+            metrics=metrics,
+            resamples=resamples,
+            hubness=hubness or (),
+        )
 
 
 def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:

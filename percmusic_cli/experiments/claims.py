@@ -68,23 +68,23 @@ def study_claims(
     for m in metrics:
         lab = labels[m]
         claims += [
-            Claim(f"AE+LR beats KNN ({lab}): the paper's claim", "paper", m, f"ae:{m}", f"knn:{m}"),
+            Claim(f"{lab}: AE+LR beats KNN (paper)", "paper", m, f"ae:{m}", f"knn:{m}"),
             Claim(
-                f"raw pooled + LR beats KNN ({lab}): the classifier's share",
+                f"{lab}: raw pooled + LR beats KNN (classifier's share)",
                 "classifier",
                 m,
                 "raw",
                 f"knn:{m}",
             ),
             Claim(
-                f"trained AE beats raw pooled ({lab} loss): the representation's share",
+                f"{lab}: trained AE beats raw pooled (representation's share)",
                 "representation",
                 m,
                 f"ae:{m}",
                 "raw",
             ),
             Claim(
-                f"trained beats untrained encoder ({lab} loss): perceptual training's share",
+                f"{lab}: trained beats untrained encoder (training's share)",
                 "training",
                 m,
                 f"ae:{m}",
@@ -93,7 +93,7 @@ def study_claims(
         ]
         claims += [
             Claim(
-                f"hubness reduction {h} rescues KNN ({lab})",
+                f"{lab}: KNN with {h} beats KNN (hubness reduction rescues)",
                 "hubness",
                 m,
                 f"knn-{h}:{m}",

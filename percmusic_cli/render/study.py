@@ -118,24 +118,31 @@ def summary_table(result: Mapping[str, Any]) -> Table:
         ),
         "s = sd over seeds, f = sd over folds. CI: bootstrap resampling the test "
         "tracks within each fold and the seeds (README, 'Is the difference real?')."
-        + _chance_note(result),
+        + _chance_note(result)
+        + (
+            f" Rows '(h)': KNN on distances rescaled by hubness reduction {', '.join(hubs)}."
+            if hubs
+            else ""
+        ),
     )
     ev = _eval_col(result)
     table.columns[1].header = f"KNN{ev}"
     table.columns[2].header = f"AE + LR{ev}"
-    for h in hubs:
-        table.add_column(f"KNN {h}{ev}", no_wrap=True)
     for row in result["rows"]:
         m = row["metric"]
-        cells = [
+        table.add_row(
+            row["label"],
             _mean_cell(summary.get(f"knn:{m}"), chance),
             _mean_cell(summary.get(f"ae:{m}"), chance),
-        ]
-        cells += [_mean_cell(summary.get(f"knn-{h}:{m}"), chance) for h in hubs]
-        table.add_row(row["label"], *cells)
+        )
     table.add_section()
     for name, label in (("raw", "control: raw"), ("untrained", "control: untrained")):
-        table.add_row(label, "", _mean_cell(summary.get(name), chance), *[""] * len(hubs))
+        table.add_row(label, "", _mean_cell(summary.get(name), chance))
+    for h in hubs:  # KNN on hubness-reduced distances: one more row per metric
+        table.add_section()
+        for row in result["rows"]:
+            cell = _mean_cell(summary.get(f"knn-{h}:{row['metric']}"), chance)
+            table.add_row(safe.text(f"{row['label']} ({h})"), cell, "")
     return table
 
 
@@ -258,6 +265,7 @@ def reproduce_tables(result: Mapping[str, Any]) -> list[Table]:
     """What `reproduce` prints: the study table (summary when repeated), then the claims,
     then the hubness of each KNN distance."""
     repeated = result.get("seeds", 1) > 1 or result.get("folds", 1) > 1
+    repeated = repeated or bool(result.get("hubness_arms")) and "summary" in result
     first = summary_table(result) if repeated else study_table(result)
     out = [first, claims_table(result)] if "claims" in result else [first]
     if result.get("hubness"):

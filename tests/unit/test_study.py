@@ -95,14 +95,14 @@ def test_seeds_and_folds_feed_every_arm_and_claim(
     assert len(out["summary"]["knn:mse"]["per_run"]) == 5
     claims = {c["claim"]: c for c in out["claims"]}
     assert len(claims) == 12  # four per metric
-    paper = claims["AE+LR beats KNN (MSE): the paper's claim"]
+    paper = claims["MSE: AE+LR beats KNN (paper)"]
     assert paper["diff"] > 0.4 and paper["test"] == "corrected resampled t-test"
-    training = claims["trained beats untrained encoder (MSE loss): perceptual training's share"]
+    training = claims["MSE: trained beats untrained encoder (training's share)"]
     assert training["loss_ratio"] == pytest.approx(0.96)
     assert training["not_learned"] == 2
     # the paper's difference splits exactly into the classifier's and the representation's
-    cls = claims["raw pooled + LR beats KNN (MSE): the classifier's share"]
-    rep = claims["trained AE beats raw pooled (MSE loss): the representation's share"]
+    cls = claims["MSE: raw pooled + LR beats KNN (classifier's share)"]
+    rep = claims["MSE: trained AE beats raw pooled (representation's share)"]
     assert paper["diff"] == pytest.approx(cls["diff"] + rep["diff"])
     assert "representation" in out["gain"]["mse"]
     # the hint suggests no repetition that ran: only more tracks help
