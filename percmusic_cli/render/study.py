@@ -265,7 +265,7 @@ def reproduce_tables(result: Mapping[str, Any]) -> list[Table]:
     """What `reproduce` prints: the study table (summary when repeated), then the claims,
     then the hubness of each KNN distance."""
     repeated = result.get("seeds", 1) > 1 or result.get("folds", 1) > 1
-    repeated = repeated or bool(result.get("hubness_arms")) and "summary" in result
+    repeated = repeated or (bool(result.get("hubness_arms")) and "summary" in result)
     first = summary_table(result) if repeated else study_table(result)
     out = [first, claims_table(result)] if "claims" in result else [first]
     if result.get("hubness"):
