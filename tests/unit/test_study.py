@@ -110,3 +110,36 @@ def test_seeds_and_folds_feed_every_arm_and_claim(
     assert "--folds" not in out["hints"][0] and "--seeds" not in out["hints"][0]
     with store.connect(read_only=True) as con:
         assert latest_study(con)["claims"] == out["claims"]
+
+
+def test_a_model_prefix_of_several_seeds_lists_them(tmp_path: Path) -> None:
+    """`classify --model ae-nlpd` after `reproduce --seeds 2`: the documented rule is that a
+    prefix names one model; several are listed with their seeds, none picked silently."""
+    from percmusic_cli.config import ModelConfig, TrainConfig
+    from percmusic_cli.errors import UsageError
+    from percmusic_cli.steps.train import find_model
+    from percmusic_cli.store import models as sm
+
+    (tmp_path / "store").mkdir()
+    store = Store(tmp_path / "store")
+    with store.connect() as con:
+        for seed in (0, 1):
+            cfg = TrainConfig(loss="nlpd", seed=seed)
+            sm.upsert_model(
+                con,
+                f"ae-nlpd-noise-{seed}abc",
+                cfg,
+                ModelConfig(),
+                "x",
+                1,
+                "done",
+                "cpu",
+                1.0,
+                None,
+            )
+    with pytest.raises(UsageError) as err:
+        find_model(store, "ae-nlpd")
+    text = str(err.value)
+    assert "matches 2 models" in text and "\n" not in text
+    assert "ae-nlpd-noise-0abc (seed 0)" in text and "ae-nlpd-noise-1abc (seed 1)" in text
+    assert find_model(store, "ae-nlpd-noise-1")["model_id"] == "ae-nlpd-noise-1abc"
