@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -100,6 +101,15 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     return f"{text} ({method})" if method else text
 
 
+_FOLD = re.compile(r"/fold(\d+)of(\d+)-s(-?\d+)$")
+
+
+def _fold_of(split: str) -> tuple[str, str]:
+    """('random', '2/5') for a fold run's split 'random/fold2of5-s0'; (split, '') else."""
+    m = _FOLD.search(split)
+    return (split, "") if m is None else (split[: m.start()], f"{m.group(1)}/{m.group(2)}")
+
+
 def runs_table(
     rows: Sequence[Mapping[str, Any]], title: str | None = None, width: int = 120
 ) -> Table:
@@ -112,14 +122,24 @@ def runs_table(
     table.add_column("metric/loss", no_wrap=True)
     # Runs of several splits get a split column; runs of one split name it in the title,
     # which keeps the table within 80 columns.
-    splits = sorted({str(r["split"]) for r in rows if r.get("split")})
+    # A repeated study's runs: the split's base name, then fold and seed columns.
+    designs = {r.get("run_id"): _fold_of(str(r.get("split") or "")) for r in rows}
+    splits = sorted({d[0] for d in designs.values() if d[0]})
     show_split = len(splits) > 1
     if show_split:
         table.add_column("split", overflow="fold")
     elif splits:
         table.title = f"{title or 'runs'} (split {splits[0]})"
+    show_fold = any(d[1] for d in designs.values())
+    if show_fold:
+        table.add_column("fold", no_wrap=True)
+    show_seed = len({r.get("seed") for r in rows}) > 1 or show_fold
+    if show_seed:
+        table.add_column("seed", justify="right", no_wrap=True)
     table.add_column("k / C", no_wrap=True)
-    table.add_column("valid", justify="right", no_wrap=True)
+    # The selection score: on the split's valid part, or by cross-validation on train.
+    methods = {r.get("selection") for r in rows if r.get("valid_f1") is not None}
+    table.add_column("cv" if methods == {"cv"} else "valid", justify="right", no_wrap=True)
     table.add_column("test F1 [95% CI]", justify="right", no_wrap=True)
     table.add_column("acc", justify="right", no_wrap=True)
     show_ratio = any(r.get("loss_ratio") is not None for r in rows)
@@ -132,7 +152,9 @@ def runs_table(
         cells: list[Text | str] = [
             safe.text(r["run_id"]),
             safe.text(r.get("metric") or fmt.MISSING),
-            *([str(r.get("split") or fmt.MISSING)] if show_split else []),
+            *([designs[r.get("run_id")][0] or fmt.MISSING] if show_split else []),
+            *([designs[r.get("run_id")][1] or ""] if show_fold else []),
+            *([str(r.get("seed", "")) if r.get("seed") is not None else ""] if show_seed else []),
             _param_cell(r),
             fmt.score(r.get("valid_f1")),
             fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")),
