@@ -322,8 +322,9 @@ def knn(
     `hubness` none, mp, mp-gauss or ls rescales the stored distances first."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
     from percmusic_cli.steps.distances import metric_list
-    from percmusic_cli.steps.knn import run_knn
+    from percmusic_cli.steps.knn import check_hubness, run_knn
 
+    check_hubness(hubness)  # before the store is read
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
         view = _usable_view(store, dataset, allow_degenerate, reporter)

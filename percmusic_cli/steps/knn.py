@@ -35,8 +35,7 @@ def run_knn(
     hubness: str = "none",
 ) -> list[dict[str, Any]]:
     reporter = reporter or NullReporter()
-    if hubness not in HUBNESS_METHODS:
-        raise UsageError(f"--hubness {hubness!r}: choose one of {', '.join(HUBNESS_METHODS)}")
+    check_hubness(hubness)
     rows = []
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
@@ -93,6 +92,11 @@ def run_knn(
             f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
         )
     return rows
+
+
+def check_hubness(hubness: str) -> None:
+    if hubness not in HUBNESS_METHODS:
+        raise UsageError(f"--hubness {hubness!r}: choose one of {', '.join(HUBNESS_METHODS)}")
 
 
 class ReducedBlocks:
