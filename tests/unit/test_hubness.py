@@ -79,3 +79,39 @@ def test_chance_is_the_expected_weighted_f1_of_a_stratified_guess() -> None:
         for _ in range(4000)
     ]
     assert abs(np.mean(sims) - chance_f1(codes, 3)) < 0.05
+
+
+def test_reduced_blocks_use_train_as_the_reference_without_self() -> None:
+    from percmusic_cli.steps.knn import ReducedBlocks
+
+    x = np.random.default_rng(1).normal(size=(12, 30))
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    parts = {"train": np.arange(8), "test": np.arange(8, 12)}
+
+    def get(rows: str, cols: str) -> np.ndarray:
+        return d[np.ix_(parts[rows], parts[cols])]
+
+    got = ReducedBlocks(get, "mp").get("test", "train")
+    ref_train = d[:8, :8].copy()
+    np.fill_diagonal(ref_train, np.nan)
+    want = reduce_hubness("mp", d[8:, :8], d[8:, :8], ref_train)
+    np.testing.assert_allclose(got, want)
+    assert got.shape == (4, 8) and np.all((got >= 0) & (got <= 1))
+
+
+def test_a_metric_with_nan_distances_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps import study as st
+    from percmusic_cli.steps.views import SplitView
+
+    class Blocks:
+        def __init__(self, *a: object, **k: object) -> None:
+            pass
+
+        def get(self, rows: str, cols: str) -> np.ndarray:
+            return np.array([[0.0, np.nan], [np.nan, 0.0]])
+
+    monkeypatch.setattr(st, "DistanceBlocks", Blocks)
+    view = SplitView("ds", "s", "fh", ["a", "b"], ["x", "y"], {"all": np.arange(2)})
+    with pytest.raises(DataError, match="metric 'mse': its stored distances hold NaN"):
+        st._matrices(None, view, ["mse"], 2, "cpu")  # type: ignore[arg-type]
