@@ -76,6 +76,9 @@ def study_table(result: Mapping[str, Any]) -> Table:
         f"(Experiment 2, preset {result['preset']}). Controls: the same LR on pooled raw "
         "spectrograms, and on an untrained autoencoder of the same shape." + _chance_note(result),
     )
+    ev = _eval_col(result)
+    table.columns[1].header = f"KNN{ev}"
+    table.columns[2].header = f"AE + LR{ev}"
     for row in result["rows"]:
         table.add_row(
             row["label"],
