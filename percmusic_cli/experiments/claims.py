@@ -159,12 +159,16 @@ def evaluate_claims(
                 "p_at_floor": test == BOOTSTRAP and p <= floor * (1 + 1e-9),
                 "p_bootstrap": d.p,
                 "p_bootstrap_holm": b_h,
-                "p_t": t_p,
-                "p_t_holm": t_h,
+                "p_t": _finite(t_p),  # None with one run: JSON has no NaN
+                "p_t_holm": _finite(t_h),
                 "verdict": leaning_verdict(d.diff, p_h),
             }
         )
     return rows
+
+
+def _finite(x: float) -> float | None:
+    return None if math.isnan(x) else x
 
 
 def _boot(c: Claim, scores: Scores) -> np.ndarray:
