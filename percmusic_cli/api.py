@@ -350,12 +350,15 @@ def knn(
     force: bool = False,
     wait_s: float = 0.0,
     allow_degenerate: bool = False,
+    hubness: str = "none",
 ) -> list[dict[str, Any]]:
-    """Experiment 1: KNN with each metric as the distance; one stored run per metric."""
+    """Experiment 1: KNN with each metric as the distance; one stored run per metric;
+    `hubness` none, mp, mp-gauss or ls rescales the stored distances first."""
     from percmusic_cli.config import DistanceConfig, KnnConfig
     from percmusic_cli.steps.distances import metric_list
-    from percmusic_cli.steps.knn import run_knn
+    from percmusic_cli.steps.knn import check_hubness, run_knn
 
+    check_hubness(hubness)  # before the store is read
     metrics = metric_list(metric)
     with store.writer(wait_s, "knn"):
         view = _usable_view(store, dataset, allow_degenerate, reporter)
@@ -367,6 +370,7 @@ def knn(
             distance or DistanceConfig(),
             reporter,
             force=force,
+            hubness=hubness,
         )
 
 
@@ -535,21 +539,41 @@ def reproduce(
     seeds: int = 1,
     folds: int = 1,
     allow_degenerate: bool = False,
+    metrics: list[str] | None = None,
+    resamples: int | None = None,
+    hubness: list[str] | None = None,
 ) -> dict[str, Any]:
     """The study's table: KNN per metric beside autoencoder latents per loss, and controls,
     repeated over `seeds` seeds and `folds` folds, then the study's claims as tested rows.
     Computes features (default parameters) and an auto split first when there are none."""
     from percmusic_cli.config import preset as merge_preset
     from percmusic_cli.steps import common
-    from percmusic_cli.steps.reproduce import ensure_inputs
-    from percmusic_cli.steps.study import study
+    from percmusic_cli.steps.reproduce import ensure_inputs, study_metrics
+    from percmusic_cli.steps.study import check_options, study
 
     merge_preset(preset, device=device, seed=seed)  # options before the store is read
+    study_metrics(metrics)
+    check_options(seeds, folds, resamples, hubness or ())
     with store.writer(wait_s, "reproduce"):
         ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
-        # Folds make their own stratified parts: the stored split's balance does not matter.
-        view = _usable_view(store, dataset, allow_degenerate or folds > 1, reporter)
-        return study(store, view, preset, device, reporter, seed=seed, seeds=seeds, folds=folds)
+        # Folds make their own stratified parts: the stored split's balance does not matter,
+        # and its warnings would describe parts the folds do not use.
+        view = _usable_view(
+            store, dataset, allow_degenerate or folds > 1, reporter if folds == 1 else None
+        )
+        return study(
+            store,
+            view,
+            preset,
+            device,
+            reporter,
+            seed,
+            seeds,
+            folds,
+            metrics=metrics,
+            resamples=resamples,
+            hubness=hubness or (),
+        )
 
 
 def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:

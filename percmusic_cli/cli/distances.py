@@ -99,6 +99,7 @@ def stats(
       percmusic distances stats --metric all --plot
     """
     from percmusic_cli.render.plots import density_violins
+    from percmusic_cli.render.study import hubness_rows_table
     from percmusic_cli.render.tables import distance_summary_table
 
     cfg = DistanceConfig(tile=tile, device=device, threads=threads)
@@ -106,11 +107,15 @@ def stats(
         output.store(), dataset, metric, cfg, reporter=output.RichReporter(), wait_s=OPTIONS.wait
     )
     renderables: list[Any] = []
-    for name in dict.fromkeys(r["metric"] for r in rows):
-        mine = [r for r in rows if r["metric"] == name]
+    groups = [r for r in rows if r["group"] != "hubness"]
+    for name in dict.fromkeys(r["metric"] for r in groups):
+        mine = [r for r in groups if r["metric"] == name]
         renderables.append(distance_summary_table(mine, title=f"{name} distances"))
         if plot:
             renderables.append(density_violins(mine, width=output.out.width, title=name))
+    hubs = {r["metric"]: r["hubness"] for r in rows if "hubness" in r}
+    if hubs:
+        renderables.append(hubness_rows_table(hubs))
     output.emit(rows, as_json, *renderables)
 
 

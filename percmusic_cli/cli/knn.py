@@ -32,6 +32,13 @@ def knn(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and the CV folds.")] = 0,
     dataset: Annotated[str | None, typer.Option(help="Dataset (default: the only one).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (for distances).")] = "auto",
+    hubness: Annotated[
+        str,
+        typer.Option(
+            help="Hubness reduction of the stored distances: none, mp (mutual proximity), "
+            "mp-gauss (Gaussian mutual proximity) or ls (local scaling)."
+        ),
+    ] = "none",
     force: Annotated[bool, typer.Option("--force", help="Rerun even if stored.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     allow_degenerate: AllowDegenerate = False,
@@ -62,6 +69,7 @@ def knn(
         force=force,
         wait_s=OPTIONS.wait,
         allow_degenerate=allow_degenerate,
+        hubness=hubness,
     )
     output.emit(
         rows, as_json, runs_table(rows, title="KNN on perceptual distances", width=output.out.width)

@@ -44,6 +44,27 @@ def reproduce(
             min=1,
         ),
     ] = 1,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated registered metrics to study (default: the paper's "
+            "three). Example: --metrics mse,msssim,nlpd,l1.",
+        ),
+    ] = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option(
+            help="Bootstrap resamples of the claims (100 to 1000000; default: enough to "
+            "put the p floor 10x below every Holm threshold)."
+        ),
+    ] = None,
+    hubness: Annotated[
+        str | None,
+        typer.Option(
+            help="Add KNN arms on hubness-reduced distances: mp, mp-gauss or ls, "
+            "comma-separated. Example: --hubness mp."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     allow_degenerate: AllowDegenerate = False,
 ) -> None:
@@ -74,6 +95,9 @@ def reproduce(
         seeds=seeds,
         folds=folds,
         allow_degenerate=allow_degenerate,
+        metrics=metrics.split(",") if metrics else None,
+        resamples=resamples,
+        hubness=[h.strip() for h in hubness.split(",") if h.strip()] if hubness else None,
     )
     for hint in result.get("hints", []):
         output.note(hint)

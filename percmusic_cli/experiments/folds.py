@@ -43,16 +43,23 @@ def kfold_test_masks(labels: Sequence[str], k: int, seed: int) -> list[np.ndarra
     return masks
 
 
-def small_test_hint(test_labels: Sequence[str]) -> str | None:
-    """A one-line hint when the test part has fewer than 10 tracks in some class."""
+def small_test_hint(test_labels: Sequence[str], seeds: int = 1, folds: int = 1) -> str | None:
+    """A one-line hint when the test part has fewer than 10 tracks in some class; it
+    suggests only the repetitions that did not run."""
     counts = Counter(test_labels)
     if not counts:
         return None
     label, smallest = min(counts.items(), key=lambda kv: (kv[1], kv[0]))
     if smallest >= SMALL_TEST_PER_CLASS:
         return None
+    todo = [
+        o
+        for o, done in (("folds (--folds 5)", folds > 1), ("seeds (--seeds 3)", seeds > 1))
+        if not done
+    ]
+    part = "each fold's test part" if folds > 1 else "the test part"
+    fix = f"repeat over {' and '.join(todo)}" if todo else "only more tracks per class help"
     return (
-        f"hint: the test part has {smallest} track(s) of {label!r} (under "
-        f"{SMALL_TEST_PER_CLASS} per class): differences rarely resolve at this size; "
-        "repeat over folds (--folds 5) and seeds (--seeds 3)"
+        f"hint: {part} has {smallest} track(s) of {label!r} (under "
+        f"{SMALL_TEST_PER_CLASS} per class): differences rarely resolve at this size; {fix}"
     )

@@ -8,6 +8,7 @@ scikit-learn's `f1_score(..., zero_division=0)`; the tests check them against it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -247,3 +248,35 @@ def distance_summary(groups: Mapping[str, np.ndarray]) -> list[dict[str, float |
             row.update(zip(("q05", "q25", "median", "q75", "q95"), map(float, qs), strict=True))
         rows.append(row)
     return rows
+
+
+def corrected_resampled_t(diffs: np.ndarray, test_train_ratio: float) -> float:
+    """Two-sided p of the corrected resampled t-test (Nadeau and Bengio 2003; the repeated
+    K-fold form of Bouckaert and Frank 2004) on the J = folds x seeds per-run differences:
+    t = mean / sqrt((1/J + n_test/n_train) var), J - 1 degrees of freedom. The n_test/n_train
+    term widens the variance for the overlap of the training sets. NaN for J < 2."""
+    from scipy.stats import t as student_t
+
+    d = np.asarray(diffs, dtype=np.float64).ravel()
+    j = d.size
+    if j < 2:
+        return math.nan
+    mean, var = float(d.mean()), float(d.var(ddof=1))
+    if var == 0.0:
+        return 1.0 if mean == 0.0 else 0.0
+    stat = mean / math.sqrt((1.0 / j + test_train_ratio) * var)
+    return float(min(1.0, 2.0 * student_t.sf(abs(stat), j - 1)))
+
+
+def chance_f1(test_codes: np.ndarray, n_classes: int, guess: np.ndarray | None = None) -> float:
+    """Weighted F1 of a stratified random guess on these test tracks, from the expected
+    confusion (no sampling): class j guessed with probability q_j (default: its share of
+    the test tracks), so E[TP_j] = n_j q_j and E[predicted j] = n q_j."""
+    counts = np.bincount(np.asarray(test_codes), minlength=n_classes).astype(np.float64)
+    n = counts.sum()
+    if n == 0:
+        return math.nan
+    q = counts / n if guess is None else np.asarray(guess, dtype=np.float64)
+    den = counts + n * q
+    f1 = np.divide(2.0 * counts * q, den, out=np.zeros_like(den), where=den > 0)
+    return float(np.sum(f1 * counts / n))

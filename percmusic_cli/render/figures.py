@@ -77,9 +77,16 @@ def _violin(ax: Any, pos: float, rows: list[dict[str, Any]], color: str) -> None
 
 
 def _violins(fig_data: FigureData, plt: Any) -> Any:
+    """One panel per metric; each violin spans only its own genre's distances."""
     density = _grouped(_records(fig_data.tables["density"]), "metric")
     summary = _records(fig_data.tables["summary"])
-    fig, axes = plt.subplots(len(density), 1, figsize=(DOUBLE, 1.5 * len(density)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(density),
+        1,
+        figsize=(DOUBLE, 1.9 * len(density) + 0.3),
+        squeeze=False,
+        layout="constrained",  # room for the rotated genre ticks above the next panel
+    )
     for ax, (metric, rows) in zip(axes[:, 0], density.items(), strict=True):
         groups = list(_grouped(rows, "group").items())
         for pos, (group, grows) in enumerate(groups):
@@ -88,7 +95,7 @@ def _violins(fig_data: FigureData, plt: Any) -> Any:
             if med and med[0] is not None:
                 ax.plot([pos - 0.25, pos + 0.25], [med[0]] * 2, color="k", lw=0.8)
         ax.set_xticks(range(len(groups)), [g for g, _ in groups], rotation=30, ha="right")
-        ax.set_ylabel(f"{metric} distance")
+        ax.set_ylabel(f"{rows[0]['label']} distance")
         ax.margins(x=0.01)
     axes[0, 0].set_title(fig_data.title + " (grey: all pairs; bar: median)")
     return fig
@@ -97,47 +104,65 @@ def _violins(fig_data: FigureData, plt: Any) -> Any:
 def _separation(fig_data: FigureData, plt: Any) -> Any:
     density = _grouped(_records(fig_data.tables["density"]), "metric")
     seps = {s["metric"]: s for s in _records(fig_data.tables["separation"])}
-    fig, axes = plt.subplots(1, len(density), figsize=(DOUBLE, 2.0), squeeze=False)
+    n = max(len(density), 1)
+    fig, axes = plt.subplots(1, n, figsize=(DOUBLE, 2.2), squeeze=False, layout="constrained")
     for ax, (metric, rows) in zip(axes[0], density.items(), strict=True):
         groups = _grouped(rows, "group")
         for pos, (group, color) in enumerate((("within", "C0"), ("between", "C1"))):
             _violin(ax, pos, groups.get(group, []), color)
         s = seps[metric]
-        ax.set_xticks([0, 1], ["within genre", "between genres"])
-        ax.set_title(f"{metric}: ratio {s['ratio_of_means']:.2f}, AUC {s['auc']:.2f}")
-        ax.set_ylabel("distance")
+        ax.set_xticks([0, 1], ["within", "between"])
+        ax.set_title(f"{rows[0]['label']}\nratio {s['ratio_of_means']:.2f}, AUC {s['auc']:.2f}")
+    axes[0, 0].set_ylabel("distance")
     return fig
 
 
 def _curves(fig_data: FigureData, plt: Any) -> Any:
-    fig, ax = plt.subplots(figsize=(SINGLE, 2.3))
-    runs = _grouped(_records(fig_data.tables["curve"]), "run_id")
-    for n, rows in enumerate(runs.values()):
+    """One line per KNN arm and part: the mean over folds and seeds, a ±sd band."""
+    fig, ax = plt.subplots(figsize=(SINGLE, 3.0), layout="constrained")
+    arms = _grouped(_records(fig_data.tables["curve"]), "arm")
+    for n, (arm, rows) in enumerate(arms.items()):
         for part, prows in _grouped(rows, "part").items():
+            prows = sorted(prows, key=lambda r: r["k"])
+            ks = [r["k"] for r in prows]
+            mean = [r["mean"] for r in prows]
+            sd = [r["sd"] or 0.0 for r in prows]
             style = "--" if part == "test" else "-"
-            label = f"{rows[0]['metric']} ({part})"
-            ax.plot(
-                [r["k"] for r in prows], [r["f1"] for r in prows], style, color=f"C{n}", label=label
-            )
-            chosen = [r for r in prows if r["chosen"]]
-            if chosen:
-                ax.plot(chosen[0]["k"], chosen[0]["f1"], "o", color=f"C{n}", ms=3)
+            ax.plot(ks, mean, style, color=f"C{n}", label=f"{arm} ({part})")
+            if any(sd):
+                low = [m - d for m, d in zip(mean, sd, strict=True)]
+                high = [m + d for m, d in zip(mean, sd, strict=True)]
+                ax.fill_between(ks, low, high, color=f"C{n}", alpha=0.15, lw=0)
     ax.set_xlabel("k")
     ax.set_ylabel("weighted F1")
-    ax.set_title(fig_data.title)
-    if runs:
-        ax.legend(frameon=False)
+    ax.set_title(fig_data.title, fontsize=7, wrap=True)
+    if arms:
+        ax.legend(
+            frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2
+        )
     return fig
 
 
+def _grid(n: int, max_cols: int = 4) -> tuple[int, int]:
+    cols = min(max(n, 1), max_cols)
+    return math.ceil(max(n, 1) / cols), cols
+
+
 def _confusions(fig_data: FigureData, plt: Any) -> Any:
-    runs = _grouped(_records(fig_data.tables["confusion"]), "run_id")
-    n = max(len(runs), 1)
-    width = DOUBLE if n > 1 else SINGLE
+    """One matrix per arm (summed over its folds and seeds), four to a row."""
+    arms = _grouped(_records(fig_data.tables["confusion"]), "arm")
+    nrows, ncols = _grid(len(arms))
+    width = DOUBLE if len(arms) > 1 else SINGLE
+    side = width / ncols
     fig, axes = plt.subplots(
-        1, n, figsize=(width, width / n + 0.8), squeeze=False, layout="constrained"
+        nrows,
+        ncols,
+        figsize=(width, nrows * (side + 0.6) + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
-    for col, (ax, rows) in enumerate(zip(axes[0], runs.values(), strict=False)):
+    flat = list(axes.ravel())
+    for col, (ax, (arm, rows)) in enumerate(zip(flat, arms.items(), strict=False)):
         labels = list(dict.fromkeys(r["true"] for r in rows))
         index = {lab: i for i, lab in enumerate(labels)}
         grid = [[0] * len(labels) for _ in labels]
@@ -151,32 +176,41 @@ def _confusions(fig_data: FigureData, plt: Any) -> Any:
                     color = "w" if v > top / 2 else "k"
                     ax.text(j, i, str(v), ha="center", va="center", fontsize=5, color=color)
         ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=5)
-        # Genre names on the first matrix only: the rows are the same in all of them.
-        ax.set_yticks(range(len(labels)), labels if col == 0 else [], fontsize=5)
-        ax.set_title(rows[0]["metric"])
-        ax.set_xlabel("predicted")
-    axes[0, 0].set_ylabel("true")
-    if not runs:
-        axes[0, 0].axis("off")
+        # Genre names on the first matrix of each row only: the rows are the same in all.
+        ax.set_yticks(range(len(labels)), labels if col % ncols == 0 else [], fontsize=5)
+        ax.set_title(arm, fontsize=7)
+        ax.set_xlabel("predicted", fontsize=6)
+        if col % ncols == 0:
+            ax.set_ylabel("true", fontsize=6)
+    for ax in flat[len(arms) :]:
+        ax.axis("off")
     fig.suptitle(fig_data.title)
     return fig
 
 
 def _loss(fig_data: FigureData, plt: Any) -> Any:
-    """One panel per model: the losses have different scales (MSE ~0.08, 1 - MS-SSIM ~1)."""
+    """One panel per loss (scales differ: MSE ~0.08, 1 - MS-SSIM ~1), a line per model."""
     baselines = _grouped(_records(fig_data.tables["baseline"]), "model_id")
-    models = _grouped(_records(fig_data.tables["loss"]), "model_id")
-    n = max(len(models), 1)
-    width = DOUBLE if n > 1 else SINGLE
-    fig, axes = plt.subplots(1, n, figsize=(width, 2.0), squeeze=False, layout="constrained")
-    for ax, (model, rows) in zip(axes[0], models.items(), strict=False):
-        ax.plot([r["step"] for r in rows], [r["value"] for r in rows], color="C0")
-        for b in baselines.get(model, []):
-            ax.axhline(b["value"], color="C3", ls=":", lw=0.8, label="trivial baseline")
+    losses = _grouped(_records(fig_data.tables["loss"]), "label")
+    nrows, ncols = _grid(len(losses))
+    width = DOUBLE if len(losses) > 1 else SINGLE
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width, 1.9 * nrows + 0.3), squeeze=False, layout="constrained"
+    )
+    flat = list(axes.ravel())
+    for ax, (label, rows) in zip(flat, losses.items(), strict=False):
+        models = _grouped(rows, "model_id")
+        for mrows in models.values():
+            ax.plot([r["step"] for r in mrows], [r["value"] for r in mrows], color="C0", lw=0.7)
+        drawn = [b for m in models for b in baselines.get(m, [])]
+        if drawn:
+            ax.axhline(drawn[0]["value"], color="C3", ls=":", lw=0.8, label="trivial baseline")
             ax.legend(frameon=False)
-        ax.set_title(f"{rows[0]['loss']}: {model}", fontsize=7)
+        ax.set_title(f"{label} ({len(models)} model{'s' if len(models) > 1 else ''})")
         ax.set_xlabel("step")
-    axes[0, 0].set_ylabel("training loss")
+    for ax in flat[len(losses) :]:
+        ax.axis("off")
+    flat[0].set_ylabel("training loss")
     fig.suptitle(fig_data.title)
     return fig
 
@@ -189,26 +223,39 @@ def _fmt(v: Any) -> str:
 
 def _table(fig_data: FigureData, plt: Any) -> Any:
     records = _records(fig_data.tables["table"])
-    fig, ax = plt.subplots(figsize=(DOUBLE, 0.25 * (len(records) + 2)))
+    fig, ax = plt.subplots(figsize=(SINGLE, 0.2 * (len(records) + 2) + 0.3))
     ax.axis("off")
-    header = ["run", "kind", "metric", "k / C", "valid F1", "test F1 [95% CI]", "accuracy"]
+    header = ["arm", "runs", "test F1 mean ± sd", "range"]
     cells = [
         [
-            r["run_id"],
-            r["kind"],
-            r["metric"],
-            f"{r['param_name']}={r['param']:g}" if r["param_name"] and r["param"] else "-",
-            _fmt(r["valid_f1"]),
-            f"{_fmt(r['test_f1'])} [{_fmt(r['test_f1_low'])}, {_fmt(r['test_f1_high'])}]",
-            _fmt(r["accuracy"]),
+            r["arm"],
+            str(r["runs"]),
+            f"{_fmt(r['mean_test_f1'])} ± {_fmt(r['sd'])}",
+            f"{_fmt(r['min'])} to {_fmt(r['max'])}",
         ]
         for r in records
     ]
     if cells:
         table = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="left")
         table.auto_set_font_size(False)
-        table.set_fontsize(7)
+        table.set_fontsize(6)
         table.auto_set_column_width(list(range(len(header))))
+    ax.set_title(fig_data.title)
+    return fig
+
+
+def _forest(fig_data: FigureData, plt: Any) -> Any:
+    """One row per claim: the difference and its unadjusted 95% CI; a filled marker when
+    the Holm-adjusted p is below 0.05."""
+    claims = _records(fig_data.tables["claims"])
+    fig, ax = plt.subplots(figsize=(DOUBLE, 0.17 * len(claims) + 0.8), layout="constrained")
+    for y, c in enumerate(reversed(claims)):
+        ax.plot([c["low"], c["high"]], [y, y], color="k", lw=0.8)
+        filled = bool(c["holm_significant"])
+        ax.plot(c["diff"], y, "o", ms=3.5, color="k", mfc="k" if filled else "w")
+    ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
+    ax.set_yticks(range(len(claims)), [c["claim"] for c in reversed(claims)], fontsize=6)
+    ax.set_xlabel("difference in test weighted F1 (positive: the claim holds)")
     ax.set_title(fig_data.title)
     return fig
 
@@ -220,6 +267,7 @@ DRAW: dict[str, Callable[[FigureData, Any], Any]] = {
     "confusions": _confusions,
     "loss": _loss,
     "table": _table,
+    "forest": _forest,
 }
 
 

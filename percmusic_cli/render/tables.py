@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,10 +109,19 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     return f"{text} ({method})" if method else text
 
 
+_FOLD = re.compile(r"/fold(\d+)of(\d+)-s(-?\d+)$")
+
+
+def _fold_of(split: str) -> tuple[str, str]:
+    """('random', '2/5') for a fold run's split 'random/fold2of5-s0'; (split, '') else."""
+    m = _FOLD.search(split)
+    return (split, "") if m is None else (split[: m.start()], f"{m.group(1)}/{m.group(2)}")
+
+
 # Columns a narrow terminal drops, in this order, so run ids stay whole on one line: the
 # date, the metric (part of every run id: kind-metric-hash), the selection score, the
 # accuracy, then k / C (a latent run's id of 47 characters needs all of that at 80).
-_DROPPABLE = ("date", "metric/loss", "valid", "acc", "k / C")
+_DROPPABLE = ("date", "metric/loss", "valid", "cv", "acc", "k / C")
 
 
 def _run_columns(
@@ -122,10 +132,18 @@ def _run_columns(
         "run": [safe.shown(r["run_id"]) for r in rows],
         "metric/loss": [safe.shown(r.get("metric") or fmt.MISSING) for r in rows],
     }
+    # A repeated study's runs: the split's base name, then fold and seed columns.
+    designs = [_fold_of(str(r.get("split") or "")) for r in rows]
     if show_split:
-        columns["split"] = [safe.shown(r.get("split") or fmt.MISSING) for r in rows]
+        columns["split"] = [safe.shown(d[0] or fmt.MISSING) for d in designs]
+    if any(d[1] for d in designs):
+        columns["fold"] = [d[1] for d in designs]
+    if len({r.get("seed") for r in rows}) > 1 or "fold" in columns:
+        columns["seed"] = ["" if r.get("seed") is None else str(r.get("seed")) for r in rows]
     columns["k / C"] = [_param_cell(r) for r in rows]
-    columns["valid"] = [fmt.score(r.get("valid_f1")) for r in rows]
+    # The selection score: on the split's valid part, or by cross-validation on train.
+    methods = {r.get("selection") for r in rows if r.get("valid_f1") is not None}
+    columns["cv" if methods == {"cv"} else "valid"] = [fmt.score(r.get("valid_f1")) for r in rows]
     columns["test F1 [95% CI]"] = [
         fmt.with_ci(r.get("test_f1"), r.get("test_f1_low"), r.get("test_f1_high")) for r in rows
     ]
@@ -142,7 +160,7 @@ def _run_columns(
 
 def _build(title: Any, columns: dict[str, list[str]], ratio_width: int) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0))
-    right = {"valid", "test F1 [95% CI]", "acc"}
+    right = {"valid", "cv", "seed", "test F1 [95% CI]", "acc"}
     for name in columns:
         if name == "split":
             table.add_column(name, overflow="fold")
@@ -169,7 +187,7 @@ def runs_table(
     when `width` leaves room for it. A run id is never folded: at 80 columns the metric
     (part of the id) and other columns make room for it (see _DROPPABLE)."""
     # Runs of several splits get a split column; runs of one split name it in the title.
-    splits = sorted({str(r["split"]) for r in rows if r.get("split")})
+    splits = sorted({_fold_of(str(r["split"]))[0] for r in rows if r.get("split")})
     show_split = len(splits) > 1
     heading = _title(title)
     if not show_split and splits:

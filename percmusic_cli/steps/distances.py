@@ -223,8 +223,10 @@ def distance_stats(
     base: DistanceConfig,
     reporter: Reporter | None = None,
 ) -> list[dict[str, Any]]:
-    """Fig. 1 statistics from the all x all matrix of each metric (computed if missing)."""
+    """Fig. 1 statistics from the all x all matrix of each metric (computed if missing),
+    and per metric one row of group "hubness": the k-occurrence report of that matrix."""
     from percmusic_cli.experiments.distributions import summarise
+    from percmusic_cli.experiments.hubness import hubness_report
     from percmusic_cli.experiments.separation import pooled_stats
     from percmusic_cli.experiments.stats import distance_groups
 
@@ -244,6 +246,9 @@ def distance_stats(
         stats += [{**s, **sample} for s in pooled_stats(matrix, labels)]
         sd.save_stats(store, blocks.key("all", "all"), metric, stats)
         out += [{"metric": metric, **s} for s in stats]
+        # Not stored with the groups: a different shape, and cheap to recompute.
+        hub = {**hubness_report(matrix, view.ids("all")), "label": registry.get(metric).label}
+        out.append({"metric": metric, "group": "hubness", "hubness": hub})
     return out
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from percmusic_cli.classifiers.knn import SPEC as KNN_SPEC
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.experiments.hubness import HUBNESS_METHODS, reduce_hubness
 from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
 from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
@@ -33,12 +36,16 @@ def run_knn(
     dist: DistanceConfig,
     reporter: Reporter | None = None,
     force: bool = False,
+    hubness: str = "none",
 ) -> list[dict[str, Any]]:
     reporter = reporter or NullReporter()
     check_weights(metrics, cfg)
+    check_hubness(hubness)
     rows = []
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
+        # The hubness reduction enters the key only when used, so earlier keys stay valid.
+        extra = () if hubness == "none" else ({"hubness": hubness},)
         key = param_hash(
             KNN,
             cfg,
@@ -46,6 +53,7 @@ def run_knn(
             view.feature_hash,
             {p: view.ids(p) for p in PARTS},
             TIE_RULE,
+            *extra,
         )
         found = None if force else runs.existing_run(store, key)
         if found is not None:
@@ -54,16 +62,20 @@ def run_knn(
         started = time.monotonic()
         blocks = DistanceBlocks(store, view, dcfg, reporter)
         labels = runs.part_labels(view)
-        neighbours, note = choose_path(store, view, cfg, dcfg, labels, reporter)
-        result = knn_experiment(
-            blocks.get, labels, cfg, class_order=view.classes, neighbours=neighbours
-        )
+        if hubness == "none":
+            neighbours, note = choose_path(store, view, cfg, dcfg, labels, reporter)
+            get = blocks.get
+        else:  # rescaling needs every track's distances to train: dense blocks only
+            neighbours, note = None, f"hubness reduction {hubness} on dense distance blocks"
+            get = ReducedBlocks(blocks.get, hubness).get
+        result = knn_experiment(get, labels, cfg, class_order=view.classes, neighbours=neighbours)
         result.notes.append(note)
         fit = ["train", "valid"] if cfg.refit == "train+valid" else ["train"]
         config = {
             KNN: plain(cfg),
             "distance": plain(metric_registry.key_fields(dcfg)),
             "tie_rule": TIE_RULE,
+            **({} if hubness == "none" else {"hubness": hubness}),
         }
         run_id = runs.record(
             store,
@@ -80,7 +92,8 @@ def run_knn(
         )
         rows.append(runs.summary_row(run_id, KNN, metric, result.to_dict(), False))
         reporter.log(
-            f"knn {metric} ({note}): k={int(result.curve.chosen)} "
+            f"knn {metric}{'' if hubness == 'none' else ' ' + hubness} ({note}): "
+            f"k={int(result.curve.chosen)} "
             f"test weighted F1 {result.evaluation.f1_weighted:.3f}"
         )
     return rows
@@ -97,6 +110,32 @@ def check_weights(metrics: Sequence[str], cfg: KnnConfig) -> None:
                 f"--weights distance needs a distance, but metric {metric!r} is a similarity "
                 "(higher is better): use --weights uniform with it"
             )
+
+
+def check_hubness(hubness: str) -> None:
+    if hubness not in HUBNESS_METHODS:
+        raise UsageError(f"--hubness {hubness!r}: choose one of {', '.join(HUBNESS_METHODS)}")
+
+
+class ReducedBlocks:
+    """Distance blocks rescaled by a hubness reduction, each track's reference set being
+    the training tracks (experiments/hubness.py)."""
+
+    def __init__(self, get: Callable[[str, str], np.ndarray], method: str) -> None:
+        self._raw, self.method = get, method
+        self._refs: dict[str, np.ndarray] = {}
+
+    def _ref(self, part: str) -> np.ndarray:
+        if part not in self._refs:
+            ref = np.array(self._raw(part, "train"), dtype=np.float64)
+            if part == "train":
+                np.fill_diagonal(ref, np.nan)  # a track is not its own reference
+            self._refs[part] = ref
+        return self._refs[part]
+
+    def get(self, rows: str, cols: str) -> np.ndarray:
+        d = self._raw(rows, cols)
+        return reduce_hubness(self.method, d, self._ref(rows), self._ref(cols))
 
 
 def choose_path(

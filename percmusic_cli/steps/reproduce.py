@@ -7,6 +7,7 @@ metric as loss (Experiment 2); the two controls below."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from percmusic_cli.config import (
@@ -56,6 +57,17 @@ def ensure_inputs(
         compute_features(store, dataset, device=device, reporter=reporter)
 
 
+def study_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The metrics a study runs: the paper's three by default, else the named ones, each
+    checked against the registry (UsageError listing the registered names)."""
+    if not metrics:
+        return registry.study_names()
+    chosen = tuple(dict.fromkeys(m.strip() for m in metrics if m.strip()))
+    for m in chosen:
+        registry.get(m)
+    return chosen
+
+
 def reproduce(
     store: Store,
     view: SplitView,
@@ -63,11 +75,12 @@ def reproduce(
     device: str = "auto",
     reporter: Reporter | None = None,
     seed: int = 0,
+    metrics: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     # Every option is checked here, before the first step writes anything.
     train_base, model_cfg = merge_preset(preset, device=device, seed=seed)
     reporter = reporter or NullReporter()
-    metrics = registry.study_names()
+    metrics = study_metrics(metrics)
     knn_rows = run_knn(
         store, view, list(metrics), KnnConfig(seed=seed), DistanceConfig(device=device), reporter
     )

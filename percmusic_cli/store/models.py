@@ -91,13 +91,21 @@ def get_model(con: t.Con, ref: str) -> dict[str, Any] | None:
     if len(rows) > 1 and rows[0]["model_id"] != ref:
         from percmusic_cli.errors import UsageError
 
-        raise UsageError(
-            f"{ref!r} matches several models: {', '.join(r['model_id'] for r in rows)}"
-        )
+        # Documented rule: a prefix names one model; several (e.g. one per seed after
+        # `reproduce --seeds N`) are listed with their seeds, never picked silently.
+        listed = ", ".join(f"{r['model_id']} (seed {_seed(r)})" for r in rows)
+        raise UsageError(f"{ref!r} matches {len(rows)} models: {listed}; name one")
     row = rows[0]
     row["model_config"] = json.loads(row["model_config"])
     row["train_config"] = json.loads(row["train_config"])
     return row
+
+
+def _seed(row: dict[str, Any]) -> Any:
+    try:
+        return json.loads(row["train_config"]).get("seed", "?")
+    except (TypeError, ValueError, AttributeError):
+        return "?"
 
 
 def list_models(con: t.Con) -> list[dict[str, Any]]:

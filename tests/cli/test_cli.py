@@ -171,7 +171,11 @@ def test_distance_stats_groups(study: Cli) -> None:
     assert groups["all"]["n"] == 30 * 29 // 2
     assert groups["blues"]["n"] == 3
     assert len(groups["all"]["density"]["values"]) == 64
-    assert study("distances", "stats", "--metric", "mse", "--plot").exit_code == 0
+    hub = groups["hubness"]["hubness"]
+    assert hub["label"] == "MSE" and hub["tracks"] == 30 and hub["k"] == 5
+    assert sum(h["count"] for h in hub["top_hubs"]) <= 30 * 5
+    shown = study("distances", "stats", "--metric", "mse", "--plot")
+    assert shown.exit_code == 0 and "hubness of each KNN distance" in shown.output
 
 
 def test_json_goes_to_stdout_only(study: Cli) -> None:

@@ -133,3 +133,43 @@ def test_a_broken_plugin_is_a_one_line_usage_error_in_the_cli(site: Path, cli: C
     trained = cli("train", "--loss", "gone", "--preset", "quick", "--steps", "1")
     assert trained.exit_code == 1 and "cannot be used" in trained.output
     assert api.models(Store(cli.store)) == []  # no phantom "training" row
+
+
+@pytest.mark.slow  # trains two autoencoders per seed (--quick: 200 steps each)
+def test_a_plugin_metric_runs_through_the_repeated_study(site: Path, cli: Cli) -> None:
+    install(site, {"l1": "percmusic_l1:spec"})
+    # 4 clips per class: 2 folds leave 2 training tracks per class for KNN's inner CV.
+    assert cli("ingest", "--synthetic", "--clips-per-class", "4").exit_code == 0
+    bad = cli("reproduce", "--quick", "--metrics", "mse,nope")
+    assert bad.exit_code == 1 and "unknown metric 'nope'" in bad.output
+    assert "l1" in bad.output and len(bad.output.strip().splitlines()) == 1
+    few = cli("reproduce", "--quick", "--resamples", "99")
+    assert few.exit_code == 1 and "--resamples" in few.output
+    out = cli.json(
+        "reproduce",
+        "--quick",
+        "--seeds",
+        "2",
+        "--folds",
+        "2",
+        "--metrics",
+        "mse,l1",
+        "--hubness",
+        "mp",
+        "--resamples",
+        "400",
+        "--device",
+        "cpu",
+    )
+    assert out["metrics"] == ["mse", "l1"] and out["labels"]["l1"] == "L1 (plugin)"
+    assert (out["n"]["folds"], out["n"]["seeds"], out["n"]["evaluation"]) == (2, 2, "cv-2")
+    assert sum(out["n"]["test_tracks_per_fold"]) == out["n"]["tracks"]
+    kinds = {(c["metric"], c["kind"]) for c in out["claims"]}
+    for m in ("mse", "l1"):
+        for kind in ("paper", "classifier", "representation", "training", "hubness"):
+            assert (m, kind) in kinds
+    assert all(c["test"] == "corrected resampled t-test" for c in out["claims"])
+    assert set(out["hubness"]) == {"mse", "l1"} and set(out["gain"]) == {"mse", "l1"}
+    assert {"knn-mp:l1", "knn:l1", "ae:l1"} <= set(out["summary"])
+    assert len(out["summary"]["ae:l1"]["per_run"]) == 2  # folds x seeds
+    assert out["n_boot"] == 400 and 0 < out["chance_f1"] < 1

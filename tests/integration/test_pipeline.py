@@ -107,7 +107,7 @@ def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.Mo
     assert all(r["knn"]["reused"] and r["latent"]["reused"] for r in again["rows"])
     assert all(c["reused"] for c in again["controls"])
     assert again["rows"][2]["latent"]["test_f1"] == table["rows"][2]["latent"]["test_f1"]
-    assert len(table["claims"]) == 10 and table["claims"] == again["claims"]
+    assert len(table["claims"]) == 12 and table["claims"] == again["claims"]
     assert all(c["low"] <= c["high"] and c["p_holm"] >= c["p"] for c in table["claims"])
     assert set(table["learning"]) == {"mse", "msssim", "nlpd"}
     assert api.latest_study(store) == json.loads(json.dumps(again))

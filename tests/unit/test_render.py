@@ -304,3 +304,60 @@ def test_claims_verdicts_are_styled_not_literal_markup() -> None:
     out = console.export_text()
     assert "supported" in out and "contradicted" in out
     assert "[green]" not in out and "[/]" not in out
+
+
+def test_runs_of_a_repeated_study_show_fold_and_seed_columns() -> None:
+    from percmusic_cli.render.tables import runs_table
+
+    base = {"metric": "mse", "param_name": "k", "param": 3.0, "valid_f1": 0.5, "test_f1": 0.4}
+    rows = [
+        {
+            **base,
+            "run_id": f"knn-{f}{s}",
+            "split": f"random/fold{f}of5-s0",
+            "seed": s,
+            "selection": "cv",
+        }
+        for f in (1, 2)
+        for s in (0, 1)
+    ]
+    console = Console(width=100, record=True, color_system=None, markup=False)
+    console.print(runs_table(rows, title="runs", width=100))
+    out = console.export_text()
+    header = next(line for line in out.splitlines() if "run" in line and "seed" in line)
+    assert "fold" in header and " cv " in f"{header} " and "valid" not in header
+    assert "(split random)" in out and "2/5" in out and "fold2of5" not in out
+
+
+def test_claims_table_names_its_test_and_prints_a_floor_p_as_a_bound() -> None:
+    from percmusic_cli.render.study import claims_table, p_text
+
+    floor = 2 / 4001
+    claim = {"claim": "MSE: AE+LR beats KNN (paper)", "diff": 0.3, "low": 0.2, "high": 0.4}
+    rows = [
+        {
+            **claim,
+            "p": floor,
+            "p_holm": 8 * floor,
+            "p_at_floor": True,
+            "verdict": "supported",
+            "test": "paired bootstrap",
+        },
+        {
+            **claim,
+            "diff": -0.02,
+            "p": 0.4,
+            "p_holm": 1.0,
+            "p_at_floor": False,
+            "verdict": "leans against (not resolved)",
+            "test": "paired bootstrap",
+        },
+    ]
+    result = {"claims": rows, "n_boot": 4000, "p_floor": floor, "gain": {"mse": "MSE: the gain."}}
+    console = Console(width=200, record=True, color_system=None, markup=False)
+    console.print(claims_table(result))
+    out = console.export_text()
+    assert "verdicts rest on the paired" in " ".join(out.split()) and "95% CI (unadj.)" in out
+    assert "< 0.0005 " in out and "< 0.004 " in out  # the floor and its Holm multiple
+    assert "leans against" in out and "MSE: the gain." in out
+    assert p_text(0.0123) == "0.012" and p_text(float("nan")) == "—"
