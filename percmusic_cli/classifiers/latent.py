@@ -11,7 +11,7 @@ SPEC = ClassifierSpec(
     description="logistic regression on autoencoder latents (Experiment 2; `percmusic classify`)",
     inputs="latents",
     figure="fig4-lr-confusion",
-    figure_title="LR on latents: confusion matrices (test)",
+    figure_title="LR on latents and controls: confusion matrices (test)",
     study_arm="ae",
     order=20,
 )

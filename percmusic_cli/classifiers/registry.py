@@ -76,7 +76,7 @@ class ClassifierSpec:
 
     @property
     def figure_heading(self) -> str:
-        return self.figure_title or f"{self.label} confusion matrices (test)"
+        return self.figure_title or f"{self.label}: confusion matrices (test)"
 
     def default_settings(self) -> Any:
         return None if self.config_type is None else self.config_type()

@@ -75,10 +75,15 @@ def arm_of(run: dict[str, Any]) -> str:
     """The arm a run belongs to, as a label: 'KNN: MSE', 'KNN mp: NLPD', 'AE+LR: MSE',
     'LR: raw pooled'."""
     label = metric_label(run["name"])
-    if run["kind"] == "knn":
-        hub = (run.get("config") or {}).get("hubness", "none")
-        return f"KNN: {label}" if hub == "none" else f"KNN {hub}: {label}"
-    return f"LR: {label}" if run["name"] in CONTROL_LABELS else f"AE+LR: {label}"
+    if run["name"] in CONTROL_LABELS:
+        return f"LR: {label}"
+    if run["kind"] == "latent":
+        return f"AE+LR: {label}"
+    # Any other classifier is named by its registered label (KNN, NC, a plugin's).
+    spec = classifiers.find(run["kind"])
+    what = spec.label if spec is not None else str(run["kind"])
+    hub = (run.get("config") or {}).get("hubness", "none")
+    return f"{what}: {label}" if hub == "none" else f"{what} {hub}: {label}"
 
 
 def one_design(runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, list[str]]:

@@ -81,7 +81,7 @@ def test_a_plugin_classifier_runs_and_lists_with_the_builtins(site: Path, tmp_pa
     (listed,) = api.results(store, kind="one_nn")
     assert listed["run_id"] == row["run_id"] and listed["run_id"].startswith("one_nn-mse-")
     figures = {f.name: f for f in api.figure_data(store)}
-    assert figures["fig-one_nn-confusion"].title == "1-NN confusion matrices (test)"
+    assert figures["fig-one_nn-confusion"].title.startswith("1-NN: confusion matrices (test)")
     with pytest.raises(UsageError, match="own command"):
         run_distance_classifier(
             store, split_view(store, "fixture"), "knn", ["mse"], DistanceConfig()

@@ -138,14 +138,14 @@ def test_results_and_compare_show_the_runs(store: Store) -> None:
 def test_figures_draw_its_confusions_and_list_it(store: Store, tmp_path: Path) -> None:
     figures = {f.name: f for f in api.figure_data(store)}
     confusion = figures["fig-centroid-confusion"]
-    assert confusion.title == "NC confusion matrices (test)"
+    assert confusion.title.startswith("NC: confusion matrices (test), summed over")
     counts: dict[str, int] = {}
-    for run_id, _, _, _, count in confusion.tables["confusion"].rows:
-        counts[run_id] = counts.get(run_id, 0) + count
+    for arm, _, _, _, count, _ in confusion.tables["confusion"].rows:
+        counts[arm] = counts.get(arm, 0) + count
     n_test = len(split_view(store, "fixture").ids("test"))
     assert len(counts) == 2 and set(counts.values()) == {n_test}
     table = figures["fig6-study-table"].tables["table"]
-    assert sum(row[1] == "centroid" for row in table.rows) == 2
+    assert sum(str(row[0]).startswith("NC: ") for row in table.rows) == 2
     assert not any(
         r[0].startswith("centroid") for r in figures["fig2-f1-vs-k"].tables["curve"].rows
     )

@@ -38,7 +38,7 @@ def test_unknown_name_lists_the_registered_ones_and_stored_kinds_fall_back() -> 
 def test_defaults_of_an_optional_field() -> None:
     spec = ClassifierSpec(name="probe", label="MLP", param="h")
     assert spec.figure_name == "fig-probe-confusion"
-    assert spec.figure_heading == "MLP confusion matrices (test)"
+    assert spec.figure_heading == "MLP: confusion matrices (test)"
     assert spec.inputs == "distances" and spec.fit is None and spec.default_settings() is None
 
 
