@@ -31,7 +31,7 @@ def dashboard(
         raise UsageError("dashboard needs a terminal: stdin and stdout must not be redirected")
     from percmusic_cli.tui.app import run_dashboard
 
-    run_dashboard(output.store(), out)
+    run_dashboard(output.session().store, out)
 
 
 def register(app: typer.Typer) -> None:

@@ -46,7 +46,7 @@ def figures(
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    store = output.store()
+    store = output.session().store
     data = api.figure_data(store, runs or [], dataset)
     from percmusic_cli.render.figures import write_figures
 

@@ -23,8 +23,8 @@ from rich.progress import (
 from rich.text import Text
 
 from percmusic_cli import api
-from percmusic_cli.api import Store
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.api import Session
+from percmusic_cli.cli.state import options
 from percmusic_cli.render.safe import markup, shown
 
 
@@ -45,8 +45,15 @@ out = SafeConsole(soft_wrap=False)
 err = SafeConsole(stderr=True)
 
 
-def store() -> Store:
-    return api.open_store(OPTIONS.store)
+def session() -> Session:
+    """The running command's session (store, memory budget, executor), built once by the
+    root callback from the global options; a default local one outside a command."""
+    built = options().session
+    return built if built is not None else api.session(options().store)
+
+
+# Every api call takes a session where a store goes: commands pass `output.store()`.
+store = session
 
 
 def emit(data: Any, as_json: bool, *renderables: RenderableType) -> None:
@@ -74,7 +81,7 @@ def show(item: RenderableType) -> None:
 
 
 def note(message: str) -> None:
-    if not OPTIONS.quiet:
+    if not options().quiet:
         err.print(message, highlight=False, soft_wrap=True)  # a log line is never cut
 
 
@@ -172,7 +179,7 @@ class RichReporter:
 
     def task(self, description: str, total: int | None, unit: str = "items") -> Any:
         if not err.is_terminal:
-            return LogTask(description, total, unit, None if OPTIONS.quiet else sys.stderr)
+            return LogTask(description, total, unit, None if options().quiet else sys.stderr)
         narrow = err.width < 120  # keep one line per bar at 80 columns
         columns: list[ProgressColumn | str] = [
             TextColumn("[bold]{task.description}"),
@@ -183,10 +190,13 @@ class RichReporter:
         if not narrow:
             columns.append(TimeElapsedColumn())
         columns += [TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
-        progress = Progress(*columns, console=err, transient=False, disable=OPTIONS.quiet)
+        progress = Progress(*columns, console=err, transient=False, disable=options().quiet)
         progress.start()
         task = progress.add_task(markup(description), total=total, unit=unit, info="")
         return _RichTask(progress, task)
 
     def log(self, message: str) -> None:
         (warn if message.startswith("warning:") else note)(message)
+
+    def kept(self, message: str) -> None:
+        """Nothing to show: the session records it for the line an interrupt prints."""

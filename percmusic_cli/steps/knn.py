@@ -9,11 +9,12 @@ from typing import Any
 
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
+from percmusic_cli.execution import Session, as_session, memory
 from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
 from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
-from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import memory, runs
+from percmusic_cli.progress import Reporter
+from percmusic_cli.steps import runs
 from percmusic_cli.steps.distances import DistanceBlocks
 from percmusic_cli.steps.neighbours import StreamedNeighbours
 from percmusic_cli.steps.views import PARTS, SplitView
@@ -21,7 +22,7 @@ from percmusic_cli.store import Store
 
 
 def run_knn(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     metrics: list[str],
     cfg: KnnConfig,
@@ -29,7 +30,8 @@ def run_knn(
     reporter: Reporter | None = None,
     force: bool = False,
 ) -> list[dict[str, Any]]:
-    reporter = reporter or NullReporter()
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     rows = []
     for metric in metrics:
         dcfg = dataclasses.replace(dist, metric=metric)
@@ -46,9 +48,9 @@ def run_knn(
             rows.append(runs.summary_row(found["run_id"], "knn", metric, found["result"], True))
             continue
         started = time.monotonic()
-        blocks = DistanceBlocks(store, view, dcfg, reporter)
+        blocks = DistanceBlocks(session, view, dcfg)
         labels = runs.part_labels(view)
-        neighbours, note = choose_path(store, view, cfg, dcfg, labels, reporter)
+        neighbours, note = choose_path(session, view, cfg, dcfg, labels)
         result = knn_experiment(
             blocks.get, labels, cfg, class_order=view.classes, neighbours=neighbours
         )
@@ -81,12 +83,11 @@ def run_knn(
 
 
 def choose_path(
-    store: Store,
+    session: Session,
     view: SplitView,
     cfg: KnnConfig,
     dcfg: DistanceConfig,
     labels: Mapping[str, Sequence[str]],
-    reporter: Reporter,
 ) -> tuple[NeighbourLookup | None, str]:
     """Dense blocks (None: from `DistanceBlocks.get`) while they fit the memory budget,
     else a streamed top-k; and a note saying which path ran and why."""
@@ -95,11 +96,11 @@ def choose_path(
     shapes = [(n["train"], n["train"]) if cv else (n["valid"], n["train"]), (n["test"], n["train"])]
     if cfg.refit == "train+valid":
         shapes.append((n["test"], n["valid"]))
-    need, limit = memory.dense_bytes(shapes), memory.budget()
+    need, limit = memory.dense_bytes(shapes), session.budget
     if need <= limit:
         return None, f"dense distance blocks, {memory.human(need)} within the budget"
     note = (
         f"streamed top-{cfg.k_max} neighbours: dense blocks would need {memory.human(need)}, "
         f"past the {memory.human(limit)} memory budget"
     )
-    return StreamedNeighbours(store, view, dcfg, reporter, k_max=cfg.k_max), note
+    return StreamedNeighbours(session, view, dcfg, k_max=cfg.k_max), note

@@ -16,6 +16,7 @@ import numpy as np
 
 from percmusic_cli.config import MAX_FOLDS, DistanceConfig, check_int
 from percmusic_cli.errors import UsageError
+from percmusic_cli.execution import Session, as_session
 from percmusic_cli.experiments.baseline import NOT_LEARNED_RATIO
 from percmusic_cli.experiments.claims import evaluate_claims, study_claims
 from percmusic_cli.experiments.folds import small_test_hint
@@ -23,7 +24,7 @@ from percmusic_cli.experiments.paired import Arm, ArmScores, arm_scores
 from percmusic_cli.experiments.stats import encode
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import Reporter
 from percmusic_cli.steps.distances import compute_distances
 from percmusic_cli.steps.folds import fold_views
 from percmusic_cli.steps.predictions import run_predictions
@@ -105,7 +106,7 @@ MAX_SEEDS = 100  # each seed trains one autoencoder per loss
 
 
 def study(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     preset: str = "default",
     device: str = "auto",
@@ -114,7 +115,8 @@ def study(
     seeds: int = 1,
     folds: int = 1,
 ) -> dict[str, Any]:
-    reporter = reporter or NullReporter()
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     check_int("--seeds", seeds, 1, MAX_SEEDS)
     check_int("--folds", folds, 1, MAX_FOLDS)
     metrics = list(registry.study_names())
@@ -123,13 +125,13 @@ def study(
     views = [view] if folds == 1 else fold_views(view, folds, seed)
     if folds > 1:
         reporter.log(f"reproduce: all x all distances once for {folds} folds")
-        compute_distances(store, view, metrics, "all", DistanceConfig(device=device), reporter)
+        compute_distances(session, view, metrics, "all", DistanceConfig(device=device))
     per_fold = []
     for i, v in enumerate(views, start=1):
         results = []
         for s in range(seeds):
             reporter.log(f"reproduce: fold {i}/{len(views)}, seed {seed + s}")
-            results.append(reproduce(store, v, preset, device, reporter, seed=seed + s))
+            results.append(reproduce(session, v, preset, device, seed=seed + s))
         per_fold.append(results)
     truth, arms = _arms(store, per_fold, view.classes)
     scores = arm_scores(truth, arms, len(view.classes), N_BOOT, seed)
