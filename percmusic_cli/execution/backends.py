@@ -13,10 +13,12 @@ and `close`, and one line in `parse` (see CONTRIBUTING.md, "Add an executor back
 from __future__ import annotations
 
 import concurrent.futures as cf
+import errno
 import json
 import logging
 import os
 import re
+import resource
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,7 +148,7 @@ def dask_problem(exc: BaseException, where: str) -> PercmusicError | None:
         return DataError(f"{where}: the Dask scheduler went away mid-run")
     if isinstance(exc, OSError) and "Timed out" in str(exc):
         return DataError(f"{where}: the Dask scheduler stopped answering")
-    if isinstance(exc, OSError) and getattr(exc, "errno", None) == 24:
+    if isinstance(exc, OSError) and exc.errno == errno.EMFILE:
         return DataError(f"{where}: too many open files ({exc}); raise `ulimit -n`")
     return None
 
@@ -168,12 +170,27 @@ class DaskBackend:
                 self._client = self._start()
             except PercmusicError:
                 raise
-            except OSError as exc:
-                raise (
-                    dask_problem(exc, f"--scheduler {self.describe()}")
-                    or DataError(f"--scheduler {self.describe()}: cannot start or reach it: {exc}")
-                ) from None
+            except Exception as exc:  # Dask wraps the cause (a Nanny's RuntimeError, ...)
+                raise self._start_problem(exc) from None
         return self._client
+
+    def _start_problem(self, exc: BaseException) -> PercmusicError:
+        where = f"--scheduler {self.describe()}"
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, OSError) and seen.errno == errno.EMFILE:
+                break
+            seen = seen.__cause__ or seen.__context__
+        if seen is not None or "Too many open files" in str(exc):
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            return DataError(
+                f"{where}: too many open files (ulimit -n is {soft}); Dask needs a few "
+                "hundred: raise it with `ulimit -n 4096`"
+            )
+        found = dask_problem(exc, where)
+        if found is not None:
+            return found
+        return DataError(f"{where}: cannot start or reach it: {type(exc).__name__}: {exc}")
 
     def _start(self) -> Any:
         from distributed import Client, LocalCluster

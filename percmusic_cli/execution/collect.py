@@ -61,6 +61,7 @@ def run_tasks(
     own progress, and each finished one is a log line)."""
     if not tasks:
         return []
+    executor = session.backend.executor(resources)  # workers first: a bad cluster fails here
     bar = (
         session.reporter.task(label, total=sum(weight(t) for t in tasks), unit=unit)
         if label
@@ -83,7 +84,6 @@ def run_tasks(
 
     pending: dict[cf.Future[R], int] = {}
     try:
-        executor = session.backend.executor(resources)
         with _reporting(session.reporter):
             for i, t in enumerate(tasks):
                 pending[executor.submit(fn, t)] = i

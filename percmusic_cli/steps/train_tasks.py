@@ -7,9 +7,7 @@ advertise (`dask worker --resources GPU=1`, or `dask cuda worker`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +27,6 @@ class TrainTask:
     feature_hash: str | None  # spectrogram training: the feature set, else None (noise)
     features_path: str | None  # and its array, relative to the store root
     rows: np.ndarray | None  # feature-array rows to train on
-    # The submitting process's torch thread count: CPU kernels split their sums by it, so
-    # a worker trains with the same count to give the same bits (a Dask worker has 1).
-    threads: int = field(default_factory=lambda: _torch().get_num_threads())
-
-
-def _torch():  # type: ignore[no-untyped-def]
-    import torch
-
-    return torch
-
-
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    torch = _torch()
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run_train(task: TrainTask) -> TrainResult:
@@ -56,8 +34,7 @@ def run_train(task: TrainTask) -> TrainResult:
     if task.features_path is not None and task.rows is not None:
         images = np.asarray(open_features(task.store_root, task.features_path)[task.rows])
     try:
-        with _threads(task.threads):
-            return train(task.cfg, task.model_cfg, Path(task.run_dir), task_reporter(), images)
+        return train(task.cfg, task.model_cfg, Path(task.run_dir), task_reporter(), images)
     except Diverged as exc:
         raise Diverged(f"model {Path(task.run_dir).name}: {exc}") from None
 

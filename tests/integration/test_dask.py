@@ -107,11 +107,17 @@ def test_dask_equals_local(
         assert np.array_equal(block, there["blocks"][key]), key
     assert "streamed top-5" in there["notes"][-1]
     assert here["predictions"] == there["predictions"]
-    # Training: the worker trains with the client's torch thread count, so the losses and
-    # the weights are the same bits.
-    assert here["history"] == there["history"]
+    # Training: the same steps; losses and weights within the documented bound (README,
+    # "Past one machine"): a one-thread worker's kernels sum in another order than this
+    # process's multi-threaded ones (seen: 2e-8 on a loss, 2e-6 on a weight). Training the
+    # worker with this process's thread count gives the same bits, but oversubscribes the
+    # cores (4x slower here), so the bound is kept instead.
+    for mine, theirs in zip(here["history"], there["history"], strict=True):
+        assert [s for s, _ in mine] == [s for s, _ in theirs] and len(mine) == 6
+        assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=1e-5, atol=0)
     for mine, theirs in zip(here["weights"], there["weights"], strict=True):
-        assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+        for a, b in zip(mine, theirs, strict=True):
+            assert np.allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def _cli(root: Path, *args: str) -> list[str]:
