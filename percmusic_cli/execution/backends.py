@@ -30,6 +30,8 @@ SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 
 
 class Backend(Protocol):
+    wait_s: float  # the longest wait for a worker (--wait-workers)
+
     def describe(self) -> str: ...
 
     def ready(self) -> None:
@@ -59,6 +61,8 @@ class InlineExecutor(cf.Executor):
 
 
 class LocalBackend:
+    wait_s = 60.0
+
     def describe(self) -> str:
         return "local"
 
@@ -186,6 +190,10 @@ class DaskBackend:
             return DataError(
                 f"{where}: too many open files (ulimit -n is {soft}); Dask needs a few "
                 "hundred: raise it with `ulimit -n 4096`"
+            )
+        if isinstance(exc, OSError) and "Timed out" in str(exc):
+            return DataError(
+                f"{where}: no scheduler answered within {self.wait_s:g} s (--wait-workers)"
             )
         found = dask_problem(exc, where)
         if found is not None:

@@ -4,7 +4,7 @@ order, progress with ETA as they finish, `on_done` for each (a step records what
 Tasks are pure, picklable callables' arguments; the loop never asks which executor it has.
 A local (inline) executor runs a task as it is submitted, so its result is handled at once
 and an interrupt finds it recorded. A cluster that loses its scheduler, or has no worker
-left for `wait_workers` seconds, ends the loop with one line saying how many tasks were
+left for `--wait-workers` seconds (`backend.wait_s`), ends the loop with one line saying how many tasks were
 finished and kept."""
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ def run_tasks(
     weight: Callable[[T], int] = lambda _t: 1,
     on_done: Callable[[T, R], None] | None = None,
     resources: dict[str, float] | None = None,
-    wait_workers: float = 60.0,
 ) -> list[R]:
     """`fn(task)` for each task on the session's executor; results in the tasks' order.
     `label` names a progress bar over the tasks' `weight`s (None: the tasks report their
@@ -89,7 +88,8 @@ def run_tasks(
                 pending[executor.submit(fn, t)] = i
                 for fut in [f for f in pending if f.done()]:
                     finish(pending.pop(fut), fut)
-        _drain(session, pending, finish, len(tasks), lambda: len(results), wait_workers)
+        wait = session.backend.wait_s
+        _drain(session, pending, finish, len(tasks), lambda: len(results), wait)
         return [results[i] for i in range(len(tasks))]
     except BaseException:
         for fut in pending:
@@ -124,7 +124,7 @@ def _drain(
         elif time.monotonic() - alone_since > wait_workers:
             raise DataError(
                 f"{session.backend.describe()}: no worker left for {wait_workers:g} s; "
-                f"{done()} of {total} tasks finished and kept; rerun to resume"
+                f"{_kept(session, done(), total)}"
             )
 
 
@@ -133,4 +133,11 @@ def _problem(session: Session, exc: Exception, done: int, total: int) -> Excepti
     found = session.backend.problem(exc)
     if found is None:
         return exc
-    return type(found)(f"{found}; {done} of {total} tasks finished and kept; rerun to resume")
+    return type(found)(f"{found}; {_kept(session, done, total)}")
+
+
+def _kept(session: Session, done: int, total: int) -> str:
+    """How many tasks finished, and what the step recorded as kept, for the one line."""
+    what = session.last_kept()
+    kept = f"; {what}" if what else ""
+    return f"{done} of {total} tasks finished{kept}; rerun the same command to resume"

@@ -1,6 +1,7 @@
 """`--scheduler slurm` against a real single-node Slurm started by the test (munged,
 slurmctld, slurmd; `slurm_node`): distance tiles and training runs go through sbatch as
-dask-jobqueue jobs and come out the bits the local path gives; a wrong partition, no
+dask-jobqueue jobs; tiles come out the bits the local path gives, trained models within
+the documented bound; a wrong partition, no
 sbatch on PATH and jobs that never start are one line each. Skips (with the reason)
 where Slurm is not installed or root is missing: never a mock."""
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,7 +66,7 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _run(root: Path, scheduler: str) -> tuple[dict[str, np.ndarray], list[object]]:
+def _run(root: Path, scheduler: str) -> tuple[dict[str, np.ndarray], list[Any]]:
     session = api.session(root, scheduler=scheduler, wait_workers=120)
     try:
         api.distances(session, metric="mse,nlpd", config=DIST)
@@ -100,7 +102,11 @@ def test_slurm_equals_local(
     got_blocks, got_history = _run(there, "slurm")
     for key, block in want_blocks.items():
         assert np.array_equal(block, got_blocks[key]), key
-    assert got_history == want_history
+    # Training: the same steps; losses within the bound the README documents for one-thread
+    # workers ("Past one machine").
+    for mine, theirs in zip(want_history, got_history, strict=True):
+        assert [st for st, _ in mine] == [st for st, _ in theirs]
+        assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=1e-5, atol=0)
     # The work went through sbatch: the jobs are in Slurm's records.
     jobs = subprocess.run(
         ["scontrol", "show", "job"], env=slurm, capture_output=True, text=True, check=False
