@@ -4,8 +4,8 @@ order, progress with ETA as they finish, `on_done` for each (a step records what
 Tasks are pure, picklable callables' arguments; the loop never asks which executor it has.
 A local (inline) executor runs a task as it is submitted, so its result is handled at once
 and an interrupt finds it recorded. A cluster that loses its scheduler, or has no worker
-left for `--wait-workers` seconds (`backend.wait_s`), ends the loop with one line saying how many tasks were
-finished and kept."""
+left for `--wait-workers` seconds (`backend.wait_s`), ends the loop with one line saying
+how many tasks were finished and what was kept."""
 
 from __future__ import annotations
 
