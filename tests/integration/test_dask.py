@@ -92,6 +92,7 @@ def _weights(run_dir: Path) -> list[np.ndarray]:
     return [state[k].numpy() for k in sorted(state)]
 
 
+@pytest.mark.timeout(900)  # two whole pipelines, one of them on a LocalCluster
 def test_dask_equals_local(
     tiny_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
