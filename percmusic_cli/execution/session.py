@@ -77,7 +77,7 @@ class Session:
     def with_reporter(self, reporter: Reporter | None) -> Session:
         """The same session reporting to `reporter` (None: unchanged); kept lines still
         land in this session's log."""
-        if reporter is None:
+        if reporter is None or reporter is self.reporter:
             return self
         return replace(self, reporter=SessionReporter(reporter, self.kept_log))
 

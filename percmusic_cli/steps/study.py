@@ -131,7 +131,7 @@ def study(
         results = []
         for s in range(seeds):
             reporter.log(f"reproduce: fold {i}/{len(views)}, seed {seed + s}")
-            results.append(reproduce(session, v, preset, device, seed=seed + s))
+            results.append(reproduce(session, v, preset, device, reporter, seed=seed + s))
         per_fold.append(results)
     truth, arms = _arms(store, per_fold, view.classes)
     scores = arm_scores(truth, arms, len(view.classes), N_BOOT, seed)
