@@ -142,3 +142,24 @@ def test_a_cluster_killed_mid_run_ends_in_one_line(
     assert tasks >= 1 and " distance tiles of msssim all x all kept" in last
     # Nothing else but progress lines before it: no Dask log, no traceback.
     assert all(line.startswith("msssim distances") for line in lines[:-1]), done.stderr
+
+
+def test_too_few_open_files_for_dask_is_one_line(tmp_path: Path) -> None:
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+    root = tmp_path / "store"
+    args = [
+        "--store", str(root), "--scheduler", "dask", "--wait-workers", "30",
+        "train", "--loss", "mse", "--steps", "2", "--device", "cpu",
+    ]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", CODE, *args], env=_env(), capture_output=True, text=True,
+        timeout=180, check=False, preexec_fn=limit,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "too many open files (ulimit -n is 32)" in lines[0], done.stderr
+    assert all(m["status"] != "training" for m in api.models(api.open_store(root)))
