@@ -32,9 +32,6 @@ class KeptLog:
         return self._last
 
     def forget(self) -> None:
-        self.record_none()
-
-    def record_none(self) -> None:
         with self._lock:
             self._last = None
 
@@ -88,7 +85,14 @@ class Session:
         self.kept_log.forget()
 
     def close(self) -> None:
+        """Stop the workers this session started (a LocalCluster, Slurm jobs)."""
         self.backend.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def as_session(value: Session | Store, reporter: Reporter | None = None) -> Session:
