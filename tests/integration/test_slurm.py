@@ -47,6 +47,8 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     with single_node(here) as env:
         saved = dict(os.environ)
         os.environ.update({k: env[k] for k in ("SLURM_CONF",)} | JOBQUEUE)
+        # The jobs' output files go there, not into the folder the tests run from.
+        os.environ["DASK_JOBQUEUE__SLURM__LOG_DIRECTORY"] = str(here / "job-logs")
         # The jobs' workers import percmusic from this checkout, as the test does.
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         try:
