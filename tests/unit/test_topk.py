@@ -97,6 +97,8 @@ def test_without_the_extra_dask_is_a_usage_error_naming_the_install(
 def test_cli_bad_scheduler_and_budget_are_one_line_usage_errors(cli: Any) -> None:
     for args, word in (
         (("--scheduler", "bogus", "status"), "--scheduler 'bogus'"),
+        (("--scheduler", "tcp://h:notaport", "train"), "--scheduler 'tcp://h:notaport'"),
+        (("--scheduler", "foo://x", "train", "--loss", "mse"), "--scheduler 'foo://x'"),
         (("--memory-budget", "lots", "status"), "--memory-budget 'lots'"),
     ):
         result = cli(*args)
