@@ -84,12 +84,20 @@ def _digest(*arrays: np.ndarray) -> str:
     return sha.hexdigest()[:12]
 
 
+class _NoCount:
+    def found(self, n: int) -> None:
+        return None
+
+    def saved(self, n: int) -> None:
+        return None
+
+
 def one(n: int, step: str, sched: str, metric: str, h: int, w: int) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
+    from percmusic_cli.api import session as open_session
     from percmusic_cli.config import DistanceConfig
     from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix
-    from percmusic_cli.progress import NullReporter
-    from percmusic_cli.steps import scheduler, tile_tasks
+    from percmusic_cli.steps import tile_tasks
     from percmusic_cli.steps.neighbours import stream_topk
     from percmusic_cli.store import Store
     from percmusic_cli.store.distances import StoreTileSink
@@ -100,18 +108,17 @@ def one(n: int, step: str, sched: str, metric: str, h: int, w: int) -> dict[str,
     out_rel = f"arrays/{step}-{sched}-{metric}-{n}.npy"
     shutil.rmtree(ROOT / (out_rel + ".parts"), ignore_errors=True)
     t0 = time.monotonic()
+    session = open_session(Store(ROOT), scheduler=sched, workers=2)
     if sched == "dask":
-        scheduler.use(scheduler.SchedulerSpec("dask", workers=2))
-        scheduler.client().wait_for_workers(2)
-        scheduler.client().run(_warm, metric)
+        client = session.backend.client()  # type: ignore[attr-defined]
+        client.wait_for_workers(2)
+        client.run(_warm, metric)
     else:
         _warm(metric)
     startup = time.monotonic() - t0
     started = time.monotonic()
     if step == "topk":
-        idx, dist = stream_topk(
-            str(ROOT), rel, test, train, cfg, K_MAX, out_rel, NullReporter(), "topk"
-        )
+        idx, dist = stream_topk(session, rel, test, train, cfg, K_MAX, out_rel, "topk")
         digest = _digest(idx, dist)
     elif sched == "local":
         images = np.load(ROOT / rel, mmap_mode="r")
@@ -121,15 +128,15 @@ def one(n: int, step: str, sched: str, metric: str, h: int, w: int) -> dict[str,
         digest = _digest(m)
     else:
         job = tile_tasks.BlockJob(str(ROOT), rel, test, train, cfg, "cpu", out_rel)
-        tile_tasks.run_on_dask(job, NullReporter())
+        tile_tasks.run_tiles(session, job, _NoCount())
         m = tile_tasks.assemble(job, StoreTileSink(Store(ROOT), out_rel).load)
         digest = _digest(m)
     wall = time.monotonic() - started
     workers_rss = 0.0
     if sched == "dask":
-        got = scheduler.client().run(_maxrss_mib)
+        got = client.run(_maxrss_mib)
         workers_rss = max(got.values())
-        scheduler.close()
+    session.close()
     shutil.rmtree(ROOT / (out_rel + ".parts"), ignore_errors=True)
     return {
         "n": n,

@@ -4,18 +4,24 @@ Each writing call takes the store's writer lock for its duration (`wait_s` to wa
 another writer instead of failing fast); reading calls only open read-only connections.
 Heavy modules (torch, librosa) are imported inside the calls, so `percmusic --help` and
 the dashboard start fast.
+
+Every call takes a `Session` (store, reporter, memory budget, executor; see
+`api.open_session`) or a bare `Store`, which runs in a default session: local executor,
+null reporter, 2 GB budget. A `reporter=` argument overrides the session's reporter for
+that call; what it records as kept still lands in the session (`Session.last_kept`).
+This module holds no logic: each call checks nothing itself and calls one step.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from percmusic_cli import metric_names as _metric_names
-from percmusic_cli.errors import UsageError
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.execution import Session as Session
+from percmusic_cli.execution import as_session
+from percmusic_cli.progress import Reporter
 from percmusic_cli.store import Store as Store  # the CLI and the TUI take the type from here
 from percmusic_cli.store import locate
 
@@ -37,12 +43,15 @@ if TYPE_CHECKING:
     from percmusic_cli.store.remove import Removal
 
 
-def _view(store: Store, dataset: str | None) -> SplitView:
-    """The named (or only) dataset's active feature set cut by its active split."""
-    from percmusic_cli.steps import common
-    from percmusic_cli.steps.views import split_view
+def _store(session: Session | Store) -> Store:
+    return session.store if isinstance(session, Session) else session
 
-    return split_view(store, common.resolve_dataset(store, dataset))
+
+def _view(session: Session | Store, dataset: str | None) -> SplitView:
+    """The named (or only) dataset's active feature set cut by its active split."""
+    from percmusic_cli.steps.views import dataset_view
+
+    return dataset_view(_store(session), dataset)
 
 
 def metric_names() -> tuple[str, ...]:
@@ -116,33 +125,6 @@ def classifier_result(run: dict[str, Any]) -> ClassifierResult:
     return ClassifierResult.from_dict({**run["result"], "predictions": []})
 
 
-def _usable_view(
-    store: Store, dataset: str | None, allow_degenerate: bool, reporter: Reporter | None
-) -> SplitView:
-    """`_view`, refused when a test label has no training tracks (unless allowed), with a
-    warning on the reporter when the test part is thin."""
-    from percmusic_cli.steps.views import check_usable
-
-    view = _view(store, dataset)
-    for line in check_usable(view, allow_degenerate):
-        (reporter or NullReporter()).log(line)
-    return view
-
-
-def last_kept() -> str | None:
-    """What the running command has made durable so far (for the line an interrupt prints)."""
-    from percmusic_cli.progress import last_kept as kept
-
-    return kept()
-
-
-def forget_kept() -> None:
-    """Start a command with nothing recorded as kept."""
-    from percmusic_cli.progress import forget_kept as forget
-
-    forget()
-
-
 def open_store(path: str | Path | None = None, create: bool = True) -> Store:
     """The store at `path`, $PERCMUSIC_STORE or ./store (not created until written; with
     `create=False` never created, and a missing folder is "no store at PATH")."""
@@ -160,37 +142,31 @@ def connect(store: Store) -> Any:
     return store.read_connection()
 
 
-def use_scheduler(spec: str | None = "local", workers: int | None = None) -> str:
-    """Run distance tiles and training runs on `local` (default), `dask` (a LocalCluster of
-    one-thread worker processes) or an existing Dask cluster (`tcp://HOST:PORT` or a
-    scheduler file), for the rest of this process. Returns the scheduler's description."""
-    import dataclasses
+def session(
+    store: Store | str | Path | None = None,
+    reporter: Reporter | None = None,
+    scheduler: str | None = "local",
+    memory_budget: str | int | None = None,
+    workers: int | None = None,
+    wait_workers: float = 60.0,
+) -> Session:
+    """A session over `store` (a Store or a path; None: $PERCMUSIC_STORE or ./store):
+    tasks on `scheduler` (`local`, `dask`: a LocalCluster of one-thread worker processes,
+    `slurm`: a dask-jobqueue SLURMCluster, `tcp://HOST:PORT` or a scheduler file), dense
+    distance blocks held up to `memory_budget` ("2GB", "500MB", bytes; None: 2 GB) before
+    KNN streams a per-row top-k. A bad value is a usage error naming it; nothing starts
+    until a step needs workers (`wait_workers` seconds at most). Close it when done."""
+    from percmusic_cli.execution.build import build_session
 
-    from percmusic_cli.steps import scheduler
-
-    parsed = scheduler.parse(spec)
-    if workers is not None:
-        parsed = dataclasses.replace(parsed, workers=workers)
-    scheduler.use(parsed)
-    return parsed.describe()
+    opened = store if isinstance(store, Store) else open_store(store)
+    return build_session(opened, reporter, scheduler, memory_budget, workers, wait_workers)
 
 
-def use_memory_budget(size: str | int | None = None) -> int:
-    """Bytes of dense distance blocks a step may hold before it streams instead (KNN takes a
-    per-row top-k); a size such as "2GB" or "500MB", None for the 2 GB default."""
-    from percmusic_cli.steps import memory
-
-    nbytes = (
-        memory.DEFAULT
-        if size is None
-        else (size if isinstance(size, int) else memory.parse_size(size))
-    )
-    memory.use(nbytes)
-    return nbytes
+open_session = session
 
 
 def ingest(
-    store: Store,
+    session: Session | Store,
     path: Path | None = None,
     dataset: str | None = None,
     synthetic: bool = False,
@@ -206,50 +182,33 @@ def ingest(
 ) -> IngestSummary:
     """Ingest a folder or a tar archive; an archive may expand to at most
     `archive_max_mb` MB and `archive_max_ratio` times its compressed size."""
-    from percmusic_cli.datasets.archive import MB, Limits
+    from percmusic_cli.config import check_dataset_name
     from percmusic_cli.steps import ingest as step
+    from percmusic_cli.steps.ingest_options import archive_limits, check_sources
 
-    reporter = reporter or NullReporter()
-    limits = Limits()
-    if archive_max_mb is not None:
-        if archive_max_mb < 1:
-            raise UsageError(f"--archive-max-mb must be at least 1, not {archive_max_mb}")
-        limits = dataclasses.replace(limits, max_total_bytes=archive_max_mb * MB)
-    if archive_max_ratio is not None:
-        if not 1.0 <= archive_max_ratio < float("inf"):
-            raise UsageError(f"--archive-max-ratio must be a number >= 1, not {archive_max_ratio}")
-        limits = dataclasses.replace(limits, max_ratio=archive_max_ratio)
-    if path is None and not synthetic and manifest is None:
-        raise UsageError(
-            "give a PATH to ingest, --manifest FILE, or --synthetic for the demo dataset"
-        )
-    if synthetic and manifest is not None:
-        raise UsageError("give either --synthetic or --manifest FILE, not both")
+    s = as_session(session, reporter)
+    limits = archive_limits(archive_max_mb, archive_max_ratio)
+    check_sources(path, synthetic, manifest, clips_per_class)
     source = step.SourceOptions(manifest=manifest, label_column=label_column, subset=subset)
-    if path is not None and synthetic:
-        raise UsageError(f"--synthetic makes its own files: drop the PATH {str(path)!r}")
-    from percmusic_cli.config import MAX_CLIPS, check_dataset_name, check_int
-
-    check_int("--clips-per-class", clips_per_class, 2, MAX_CLIPS)
     if dataset is not None:
         check_dataset_name(dataset)  # before the store or sources/ are touched
-    with store.writer(wait_s, "ingest"):
+    with s.store.writer(wait_s, "ingest"):
         if synthetic:
-            path = step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
+            path = step.prepare_synthetic(s.store, s.reporter, clips_per_class=clips_per_class)
             dataset = dataset or "synthetic"
         return step.ingest(
-            store,
+            s.store,
             path,
             dataset=dataset,
             force=force,
-            reporter=reporter,
+            reporter=s.reporter,
             source=source,
             limits=limits,
         )
 
 
 def split(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     method: str = "auto",
     seed: int = 0,
@@ -261,13 +220,14 @@ def split(
     from percmusic_cli.steps.split import check_options, make_split
 
     check_options(method, seed, ratios)  # a bad option is a usage error, whatever the store
+    store = _store(session)
     with store.writer(wait_s, "filter"):
         name = common.resolve_dataset(store, dataset)
         return make_split(store, name, method, seed=seed, ratios=ratios, file=file)
 
 
 def features(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     config: SpectrogramConfig | None = None,
     n_frames: int | None = None,
@@ -282,21 +242,22 @@ def features(
     check_device(device)  # options before the store: a usage error, whatever the store holds
     if n_frames is not None:
         check_frames(n_frames)
-    with store.writer(wait_s, "features"):
-        name = common.resolve_dataset(store, dataset)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "features"):
+        name = common.resolve_dataset(s.store, dataset)
         return compute_features(
-            store, name, config, n_frames=n_frames, device=device, reporter=reporter
+            s.store, name, config, n_frames=n_frames, device=device, reporter=s.reporter
         )
 
 
-def status(store: Store, with_errors: bool = False) -> dict[str, Any]:
+def status(session: Session | Store, with_errors: bool = False) -> dict[str, Any]:
     from percmusic_cli.store.status import store_status
 
-    return store_status(store, with_errors=with_errors)
+    return store_status(_store(session), with_errors=with_errors)
 
 
 def distances(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     metric: str = "all",
     pairs: str = "split",
@@ -309,13 +270,14 @@ def distances(
     from percmusic_cli.steps.distances import compute_distances, metric_list
 
     metrics = metric_list(metric)
-    with store.writer(wait_s, "distances"):
-        view = _view(store, dataset)
-        return compute_distances(store, view, metrics, pairs, config or DistanceConfig(), reporter)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "distances"):
+        view = _view(s, dataset)
+        return compute_distances(s, view, metrics, pairs, config or DistanceConfig())
 
 
 def distance_stats(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     metric: str = "all",
     config: DistanceConfig | None = None,
@@ -328,20 +290,23 @@ def distance_stats(
     from percmusic_cli.steps.distances import metric_list
 
     metrics = metric_list(metric)
-    with store.writer(wait_s, "distances stats"):
-        view = _view(store, dataset)
-        return step(store, view, metrics, config or DistanceConfig(), reporter)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "distances stats"):
+        view = _view(s, dataset)
+        return step(s, view, metrics, config or DistanceConfig())
 
 
-def stored_distance_stats(store: Store, metric: str | None = None) -> list[dict[str, Any]]:
+def stored_distance_stats(
+    session: Session | Store, metric: str | None = None
+) -> list[dict[str, Any]]:
     from percmusic_cli.store import distances as sd
 
-    with store.connect(read_only=True) as con:
+    with _store(session).connect(read_only=True) as con:
         return sd.load_stats(con, metric)
 
 
 def knn(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     metric: str = "all",
     config: KnnConfig | None = None,
@@ -357,25 +322,26 @@ def knn(
     from percmusic_cli.config import DistanceConfig, KnnConfig
     from percmusic_cli.steps.distances import metric_list
     from percmusic_cli.steps.knn import check_hubness, run_knn
+    from percmusic_cli.steps.views import usable_view
 
     check_hubness(hubness)  # before the store is read
     metrics = metric_list(metric)
-    with store.writer(wait_s, "knn"):
-        view = _usable_view(store, dataset, allow_degenerate, reporter)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "knn"):
+        view = usable_view(s.store, dataset, allow_degenerate, s.reporter)
         return run_knn(
-            store,
+            s,
             view,
             metrics,
             config or KnnConfig(),
             distance or DistanceConfig(),
-            reporter,
             force=force,
             hubness=hubness,
         )
 
 
 def results(
-    store: Store,
+    session: Session | Store,
     kind: str | None = None,
     name: str | None = None,
     dataset: str | None = None,
@@ -384,45 +350,20 @@ def results(
     """One row per stored run with its headline numbers. An unknown `kind`, `name` (metric,
     loss or control), `dataset` or `split` is a usage error listing the valid values, so a
     typo never looks like an empty store."""
-    from percmusic_cli.classifiers import registry
-    from percmusic_cli.store import runs as sr
-    from percmusic_cli.store import tables as t
+    from percmusic_cli.steps.listing import list_results
 
-    metric_list = metric_names()
-    if kind is not None:
-        registry.check_kind(kind)
-    if not store.exists():
-        if name is not None and name not in metric_list:
-            listed = ", ".join(metric_list)
-            raise UsageError(f"unknown --metric {name!r}: choose one of {listed}")
-        if dataset is not None:
-            raise UsageError(f"unknown --dataset {dataset!r}: choose one of none stored yet")
-        return []
-    with store.connect(read_only=True) as con:
-        for option, value, valid in (
-            ("--metric", name, dict.fromkeys([*metric_list, *sr.distinct_values(con, "name")])),
-            ("--split", split, sr.distinct_values(con, "split")),
-            (
-                "--dataset",
-                dataset,
-                dict.fromkeys([*t.dataset_names(con), *sr.distinct_values(con, "dataset")]),
-            ),
-        ):
-            if value is not None and value not in valid:
-                listed = ", ".join(valid) or "none stored yet"
-                raise UsageError(f"unknown {option} {value!r}: choose one of {listed}")
-        return sr.list_runs(con, kind=kind, name=name, dataset=dataset, split=split)
+    return list_results(_store(session), kind=kind, name=name, dataset=dataset, split=split)
 
 
-def run_detail(store: Store, run_id: str) -> dict[str, Any]:
+def run_detail(session: Session | Store, run_id: str) -> dict[str, Any]:
     """A run with its config, provenance, full result and predictions."""
     from percmusic_cli.steps.predictions import load_run
 
-    return load_run(store, run_id)
+    return load_run(_store(session), run_id)
 
 
 def train(
-    store: Store,
+    session: Session | Store,
     config: TrainConfig,
     model: ModelConfig | None = None,
     dataset: str | None = None,
@@ -433,15 +374,16 @@ def train(
     from percmusic_cli.config import ModelConfig
     from percmusic_cli.steps.train import train_model
 
-    with store.writer(wait_s, f"train --loss {config.loss}"):
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, f"train --loss {config.loss}"):
         view = None
         if config.data == "spectrograms":
-            view = _view(store, dataset)
-        return train_model(store, config, model or ModelConfig(), view, reporter)
+            view = _view(s, dataset)
+        return train_model(s, config, model or ModelConfig(), view)
 
 
 def train_many(
-    store: Store,
+    session: Session | Store,
     configs: list[TrainConfig],
     model: ModelConfig | None = None,
     dataset: str | None = None,
@@ -454,15 +396,16 @@ def train_many(
     from percmusic_cli.steps.train import train_models
 
     losses = ",".join(c.loss for c in configs)
-    with store.writer(wait_s, f"train --loss {losses}"):
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, f"train --loss {losses}"):
         view = None
         if any(c.data == "spectrograms" for c in configs):
-            view = _view(store, dataset)
-        return train_models(store, configs, model or ModelConfig(), view, reporter)
+            view = _view(s, dataset)
+        return train_models(s, configs, model or ModelConfig(), view)
 
 
 def classify(
-    store: Store,
+    session: Session | Store,
     model: str | None,
     config: ClassifyConfig | None = None,
     dataset: str | None = None,
@@ -474,62 +417,52 @@ def classify(
 ) -> list[dict[str, Any]]:
     """Experiment 2: latents of `model` to logistic regression, plus the controls."""
     from percmusic_cli.config import ClassifyConfig
-    from percmusic_cli.steps.classify import run_classify
+    from percmusic_cli.steps.classify import check_options, run_classify
+    from percmusic_cli.steps.views import usable_view
 
-    if model is None and not controls:
-        raise UsageError("give --model, or ask for the controls")
-    with store.writer(wait_s, "classify"):
-        view = _usable_view(store, dataset, allow_degenerate, reporter)
+    check_options(model, controls)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "classify"):
+        view = usable_view(s.store, dataset, allow_degenerate, s.reporter)
         return run_classify(
-            store, view, model, config or ClassifyConfig(), controls, reporter, force
+            s.store, view, model, config or ClassifyConfig(), controls, s.reporter, force
         )
 
 
 def remove(
-    store: Store,
+    session: Session | Store,
     ids: list[str],
     confirm: Callable[[Removal], bool] | None = None,
     wait_s: float = 0.0,
 ) -> dict[str, Any]:
     """Remove runs and models (ids or unambiguous prefixes) with their latent arrays and
     checkpoints; `confirm` sees what would go and may refuse. Crash-safe: see steps.remove."""
-    from percmusic_cli.errors import DataError
+    from percmusic_cli.steps.remove import check_request
     from percmusic_cli.steps.remove import remove as step
 
-    if not ids:
-        raise UsageError("give one or more run or model ids (see `percmusic results`)")
-    if not store.exists():
-        raise DataError(f"no store at {store.root}")
+    store = _store(session)
+    check_request(store, ids)
     with store.writer(wait_s, "rm"):
         return step(store, ids, confirm)
 
 
-def models(store: Store) -> list[dict[str, Any]]:
+def models(session: Session | Store) -> list[dict[str, Any]]:
     """Every model; one still marked 'training' while no writer holds the store was
     stopped, so it shows as 'interrupted' (what `check --repair` records)."""
-    from percmusic_cli.store import check as sc
+    from percmusic_cli.steps.listing import list_models
+
+    return list_models(_store(session))
+
+
+def loss_history(session: Session | Store, model_id: str) -> list[tuple[int, float]]:
     from percmusic_cli.store import models as sm
 
-    if not store.exists():
-        return []
-    with store.connect(read_only=True) as con:
-        rows = sm.list_models(con)
-    if any(r["status"] == "training" for r in rows) and sc.writer_holder(store.root) is None:
-        for r in rows:
-            if r["status"] == "training":
-                r["status"] = "interrupted"
-    return rows
-
-
-def loss_history(store: Store, model_id: str) -> list[tuple[int, float]]:
-    from percmusic_cli.store import models as sm
-
-    with store.connect(read_only=True) as con:
+    with _store(session).connect(read_only=True) as con:
         return sm.history(con, model_id)
 
 
 def reproduce(
-    store: Store,
+    session: Session | Store,
     dataset: str | None = None,
     preset: str = "default",
     device: str = "auto",
@@ -550,75 +483,70 @@ def reproduce(
     from percmusic_cli.steps import common
     from percmusic_cli.steps.reproduce import ensure_inputs, study_metrics
     from percmusic_cli.steps.study import check_options, study
+    from percmusic_cli.steps.views import usable_view
 
     merge_preset(preset, device=device, seed=seed)  # options before the store is read
     study_metrics(metrics)
     check_options(seeds, folds, resamples, hubness or ())
-    with store.writer(wait_s, "reproduce"):
-        ensure_inputs(store, common.resolve_dataset(store, dataset), device, reporter)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "reproduce"):
+        ensure_inputs(s.store, common.resolve_dataset(s.store, dataset), device, s.reporter)
         # Folds make their own stratified parts: the stored split's balance does not matter,
         # and its warnings would describe parts the folds do not use.
-        view = _usable_view(
-            store, dataset, allow_degenerate or folds > 1, reporter if folds == 1 else None
+        view = usable_view(
+            s.store, dataset, allow_degenerate or folds > 1, s.reporter if folds == 1 else None
         )
         return study(
-            store,
+            s,
             view,
             preset,
             device,
-            reporter,
-            seed,
-            seeds,
-            folds,
+            seed=seed,
+            seeds=seeds,
+            folds=folds,
             metrics=metrics,
             resamples=resamples,
             hubness=hubness or (),
         )
 
 
-def compare(store: Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def compare(
+    session: Session | Store, run_ids: list[str], n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Paired differences between runs on the same test tracks: weighted F1 by paired
     bootstrap, accuracy by McNemar's exact test, Holm-corrected over the pairs."""
     from percmusic_cli.steps.compare import compare_runs
 
-    return compare_runs(store, run_ids, n_boot=n_boot, seed=seed)
+    return compare_runs(_store(session), run_ids, n_boot=n_boot, seed=seed)
 
 
 def demo(
-    store: Store,
+    session: Session | Store,
     reporter: Reporter | None = None,
     device: str = "auto",
     wait_s: float = 0.0,
     clips_per_class: int = 20,
 ) -> dict[str, Any]:
-    """Everything on the embedded synthetic dataset, end to end, with the quick preset."""
-    from percmusic_cli.config import MAX_CLIPS, check_device, check_int
-    from percmusic_cli.steps import ingest as ingest_step
-    from percmusic_cli.steps.features import compute_features
-    from percmusic_cli.steps.reproduce import reproduce as step
-    from percmusic_cli.steps.split import make_split
-    from percmusic_cli.steps.views import split_view
+    """The study (`reproduce`) on the embedded synthetic dataset, one seed and one fold,
+    with the quick preset: its table and claims, stored for `results` and the dashboard."""
+    from percmusic_cli.steps.demo import check_options
+    from percmusic_cli.steps.demo import demo as step
 
-    check_device(device)
-    check_int("--clips-per-class", clips_per_class, 4, MAX_CLIPS)  # 4: a random split per class
-    reporter = reporter or NullReporter()
-    with store.writer(wait_s, "demo"):
-        root = ingest_step.prepare_synthetic(store, reporter, clips_per_class=clips_per_class)
-        ingest_step.ingest(store, root, dataset="synthetic", reporter=reporter)
-        make_split(store, "synthetic", "random", seed=0, ratios="0.5,0.2,0.3")
-        compute_features(store, "synthetic", device=device, reporter=reporter)
-        view = split_view(store, "synthetic")
-        return step(store, view, preset="quick", device=device, reporter=reporter)
+    check_options(device, clips_per_class)
+    s = as_session(session, reporter)
+    with s.store.writer(wait_s, "demo"):
+        return step(s, device=device, clips_per_class=clips_per_class)
 
 
 def check(
-    store: Store, repair: bool = False, wait_s: float = 0.0, sources: bool = False
+    session: Session | Store, repair: bool = False, wait_s: float = 0.0, sources: bool = False
 ) -> dict[str, Any]:
     """Verify every array and checkpoint the store records; `repair` removes orphans and
     temporary files and marks broken derived artefacts for recomputation; `sources` hashes
     every source audio file again."""
     from percmusic_cli.steps.check import check_store
 
+    store = _store(session)
     if not repair:
         return check_store(store, repair=False, sources=sources)
     with store.writer(wait_s, "check --repair"):
@@ -628,58 +556,51 @@ def check(
 # --- dashboard reads ---
 
 
-def latest_study(store: Store) -> dict[str, Any] | None:
+def latest_study(session: Session | Store) -> dict[str, Any] | None:
     """The last `reproduce` summary with its claims table, or None."""
-    from percmusic_cli.store.studies import latest_study as read
+    from percmusic_cli.steps.listing import latest_study as read
 
-    if not store.exists():
-        return None
-    with store.connect(read_only=True) as con:
-        return read(con)
+    return read(_store(session))
 
 
-def datasets(store: Store) -> list[str]:
-    from percmusic_cli.store import tables as t
+def datasets(session: Session | Store) -> list[str]:
+    from percmusic_cli.steps.listing import dataset_names
 
-    if not store.exists():
-        return []
-    with store.connect(read_only=True) as con:
-        return t.dataset_names(con)
+    return dataset_names(_store(session))
 
 
-def browse_tracks(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
+def browse_tracks(session: Session | Store, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every track with its label, part of the active split and decode status."""
-    from percmusic_cli.store import browse as sb
+    from percmusic_cli.steps.listing import track_rows
 
-    if not store.exists():
-        return []
-    with store.connect(read_only=True) as con:
-        return sb.track_rows(con, dataset)
+    return track_rows(_store(session), dataset)
 
 
-def track_image(store: Store, dataset: str, track_id: str) -> Any:
+def track_image(session: Session | Store, dataset: str, track_id: str) -> Any:
     """The track's log-mel image (numpy, n_mels x n_frames) from the latest features, or None."""
     from percmusic_cli.steps import browse
 
-    return browse.track_image(store, dataset, track_id)
+    return browse.track_image(_store(session), dataset, track_id)
 
 
 def nearest_neighbours(
-    store: Store, dataset: str, track_id: str, n: int = 5
+    session: Session | Store, dataset: str, track_id: str, n: int = 5
 ) -> dict[str, list[dict[str, Any]]]:
     """Per metric: the track's n nearest tracks in the stored distance matrices."""
     from percmusic_cli.steps import browse
 
-    return browse.nearest_neighbours(store, dataset, track_id, n)
+    return browse.nearest_neighbours(_store(session), dataset, track_id, n)
 
 
-def distance_stats_by_metric(store: Store, dataset: str) -> dict[str, list[dict[str, Any]]]:
+def distance_stats_by_metric(
+    session: Session | Store, dataset: str
+) -> dict[str, list[dict[str, Any]]]:
     """Per metric: the Fig. 1 statistics (groups, quantiles, densities) that
     `percmusic distances stats` stored for the dataset's active split; a metric without
     them is absent."""
     from percmusic_cli.steps import browse
 
-    return browse.distance_stats(store, dataset)
+    return browse.distance_stats(_store(session), dataset)
 
 
 def stored_ids(kind: str, store: str | Path | None = None) -> list[str]:
@@ -690,13 +611,14 @@ def stored_ids(kind: str, store: str | Path | None = None) -> list[str]:
 
 
 def figure_data(
-    store: Store, runs: list[str] | None = None, dataset: str | None = None
+    session: Session | Store, runs: list[str] | None = None, dataset: str | None = None
 ) -> list[Any]:
     """The data of the study's figures (steps.figures.FigureData) from stored results:
     `runs` (ids or unique prefixes) or every run of the dataset."""
     from percmusic_cli.errors import DataError
     from percmusic_cli.steps.figures import figure_data as step
 
+    store = _store(session)
     if not store.exists():
         raise DataError(f"no store at {store.root}: nothing to draw")
     return step(store, runs or (), dataset)

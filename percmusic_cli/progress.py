@@ -19,6 +19,10 @@ class Reporter(Protocol):
 
     def log(self, message: str) -> None: ...
 
+    def kept(self, message: str) -> None:
+        """Record what a rerun of the current command will not redo (the line an
+        interrupt prints: "checkpoint at step 200 of 1500 kept")."""
+
 
 class _NullTask:
     def advance(self, n: int = 1, info: str | None = None) -> None:
@@ -33,6 +37,7 @@ class NullReporter:
 
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.kept_messages: list[str] = []
 
     def task(self, description: str, total: int | None, unit: str = "items") -> Task:
         return _NullTask()
@@ -40,24 +45,8 @@ class NullReporter:
     def log(self, message: str) -> None:
         self.messages.append(message)
 
-
-# What the running command has made durable so far, for the one line an interrupt prints
-# ("checkpoint at step 200 of 1500 kept"). Steps overwrite it as they go; the CLI reads it
-# when Ctrl-C or SIGTERM stops the command. One command per process, so a module value.
-_kept: list[str] = []
-
-
-def kept(message: str) -> None:
-    """Record what a rerun of the current command will not redo."""
-    _kept[:] = [message]
-
-
-def last_kept() -> str | None:
-    return _kept[0] if _kept else None
-
-
-def forget_kept() -> None:
-    _kept.clear()
+    def kept(self, message: str) -> None:
+        self.kept_messages.append(message)
 
 
 class Labelled:
@@ -73,3 +62,6 @@ class Labelled:
 
     def log(self, message: str) -> None:
         self._inner.log(message)
+
+    def kept(self, message: str) -> None:
+        self._inner.kept(message)

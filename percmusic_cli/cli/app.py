@@ -40,7 +40,7 @@ from percmusic_cli.cli import (
     train,
 )
 from percmusic_cli.cli.entry import COMPLETE_IDS, complete_ids
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import GlobalOptions
 from percmusic_cli.errors import PercmusicError
 from percmusic_cli.render.safe import shown
 
@@ -67,7 +67,7 @@ class PercmusicGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        api.forget_kept()
+        opts = GlobalOptions()  # this invocation's; the root callback fills it
         _sigterm_as_interrupt()
         try:
             code = super().main(
@@ -76,6 +76,7 @@ class PercmusicGroup(TyperGroup):
                 complete_var=complete_var,
                 windows_expand_args=windows_expand_args,
                 standalone_mode=False,
+                obj=opts,
                 **extra,
             )
         except click_exc.NoArgsIsHelpError as exc:
@@ -95,15 +96,15 @@ class PercmusicGroup(TyperGroup):
             exc.show()
             code = 1
         except (typer.Abort, KeyboardInterrupt, _Interrupted):
-            click_utils.echo(_interrupted_line(), err=True)
+            click_utils.echo(_interrupted_line(opts), err=True)
             code = 130
         except PercmusicError as exc:
-            if OPTIONS.debug:
+            if opts.debug:
                 raise
             click_utils.echo(f"error: {shown(exc)}", err=True)
             code = exc.exit_code
         except Exception as exc:
-            if OPTIONS.debug:
+            if opts.debug:
                 raise
             if limits.out_of_memory(exc):
                 step = limits.step_name(sys.argv[1:] if args is None else args, list(self.commands))
@@ -115,12 +116,23 @@ class PercmusicGroup(TyperGroup):
                 err=True,
             )
             code = 2
+        finally:
+            _close(opts)
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _interrupted_line() -> str:
+def _close(opts: GlobalOptions) -> None:
+    """Stop the session's workers (a LocalCluster, Slurm jobs); a cluster already gone is
+    not the command's failure."""
+    if opts.session is not None:
+        opts.session.close()
+        opts.session = None
+
+
+def _interrupted_line(opts: GlobalOptions | None = None) -> str:
     """One line: what the stopped command kept, and that a rerun resumes from there."""
-    what = api.last_kept()
+    session = opts.session if opts is not None else None
+    what = session.last_kept() if session is not None else None
     if what is None:
         return "interrupted: nothing was finished yet; rerun the same command to start again"
     return f"interrupted: {what}; rerun the same command to resume"
@@ -146,6 +158,7 @@ GLOBAL_OPTIONS = (
     "--version",
     "--scheduler",
     "--memory-budget",
+    "--wait-workers",
 )
 
 
@@ -184,6 +197,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     store: Annotated[
         str | None,  # a str, not a Path: Path("") would turn an empty --store into "."
         typer.Option(
@@ -206,9 +220,10 @@ def root(
         typer.Option(
             "--scheduler",
             help="Where distance tiles and training runs go: local (default), dask (a "
-            "LocalCluster here), tcp://HOST:PORT or a scheduler file (a Dask cluster whose "
-            "workers see the store folder). Needs percmusic[dask] unless local. "
-            "Example: percmusic --scheduler dask distances",
+            "LocalCluster here), slurm (Slurm jobs through dask-jobqueue; settings from "
+            "jobqueue.slurm.* or DASK_JOBQUEUE__SLURM__*), tcp://HOST:PORT or a scheduler "
+            "file (a Dask cluster whose workers see the store folder). Needs "
+            "percmusic[dask] unless local. Example: percmusic --scheduler dask distances",
             envvar="PERCMUSIC_SCHEDULER",
             show_envvar=False,
         ),
@@ -223,6 +238,16 @@ def root(
             show_envvar=False,
         ),
     ] = None,
+    wait_workers: Annotated[
+        float,
+        typer.Option(
+            "--wait-workers",
+            help="Seconds to wait for a cluster's first worker (Slurm jobs to start, a "
+            "scheduler to answer) and for a worker while none is left; then one line says "
+            "what was kept. Example: percmusic --scheduler slurm --wait-workers 300 train",
+            min=1,
+        ),
+    ] = 60.0,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     version: Annotated[
@@ -233,9 +258,17 @@ def root(
 
     Example: percmusic --store ./store demo
     """
-    OPTIONS.store, OPTIONS.wait, OPTIONS.debug, OPTIONS.quiet = store, wait, debug, quiet
-    api.use_scheduler(scheduler)
-    api.use_memory_budget(memory_budget)
+    from percmusic_cli.cli.output import RichReporter
+
+    opts = ctx.ensure_object(GlobalOptions)
+    opts.store, opts.wait, opts.debug, opts.quiet = store, wait, debug, quiet
+    opts.session = api.session(
+        api.open_store(store, create=False),  # only ingest and demo may create it
+        RichReporter(),
+        scheduler=scheduler,
+        memory_budget=memory_budget,
+        wait_workers=wait_workers,
+    )
 
 
 for _module in (

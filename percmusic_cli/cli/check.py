@@ -10,7 +10,7 @@ from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.render.safe import shown
 
 # section of the report -> (title, style)
@@ -51,7 +51,7 @@ def check(
 
       percmusic check --sources
     """
-    report = api.check(output.store(), repair=repair, wait_s=OPTIONS.wait, sources=sources)
+    report = api.check(output.store(), repair=repair, wait_s=options().wait, sources=sources)
     output.emit(report, as_json, *_render(report))
     if not report.get("ok", False):
         raise typer.Exit(2)

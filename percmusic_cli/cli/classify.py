@@ -9,7 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.options import AllowDegenerate
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import ClassifyConfig
 
 
@@ -62,7 +62,7 @@ def classify(
         controls=controls,
         reporter=output.RichReporter(),
         force=force,
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
         allow_degenerate=allow_degenerate,
     )
     output.emit(

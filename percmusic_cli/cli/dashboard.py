@@ -31,7 +31,7 @@ def dashboard(
         raise UsageError("dashboard needs a terminal: stdin and stdout must not be redirected")
     from percmusic_cli.tui.app import run_dashboard
 
-    store = output.store()
+    store = output.session().store
     store.exists()  # a mistyped --store is "no store at PATH" before the screen opens
     run_dashboard(store, out)
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import DistanceConfig
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
@@ -61,7 +61,7 @@ def distances(
         pairs,
         cfg,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
     )
     output.emit(log, as_json, _table(log))
 
@@ -104,7 +104,7 @@ def stats(
 
     cfg = DistanceConfig(tile=tile, device=device, threads=threads)
     rows = api.distance_stats(
-        output.store(), dataset, metric, cfg, reporter=output.RichReporter(), wait_s=OPTIONS.wait
+        output.store(), dataset, metric, cfg, reporter=output.RichReporter(), wait_s=options().wait
     )
     renderables: list[Any] = []
     groups = [r for r in rows if r["group"] != "hubness"]

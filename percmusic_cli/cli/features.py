@@ -9,7 +9,7 @@ from rich.table import Table
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import SpectrogramConfig
 
 
@@ -40,7 +40,7 @@ def features(
         n_frames=frames,
         device=device,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
     )
     table = Table(title=f"features of {summary.dataset}", show_header=False)
     table.add_row("feature set", summary.feature_hash + (" (reused)" if summary.reused else ""))

@@ -47,7 +47,7 @@ def figures(
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    store = output.store()
+    store = output.session().store
     # Refused before anything is computed: a bad --out is said first and alone.
     folder = outdir.prepare(out) if out is not None else store.root / "figures"
     data = api.figure_data(store, runs or [], dataset)

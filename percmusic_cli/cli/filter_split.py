@@ -11,7 +11,7 @@ from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 
 if TYPE_CHECKING:
     from percmusic_cli.api import SplitSummary
@@ -56,7 +56,7 @@ def filter_split(
       percmusic filter --split manifest      # the manifest's (or FMA's) own split
     """
     summary = api.split(
-        output.store(), dataset, split, seed=seed, ratios=ratios, file=file, wait_s=OPTIONS.wait
+        output.store(), dataset, split, seed=seed, ratios=ratios, file=file, wait_s=options().wait
     )
     output.emit(summary.to_dict(), as_json, _table(summary))
     for line in summary.notes:

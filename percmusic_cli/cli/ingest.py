@@ -11,7 +11,7 @@ from rich.text import Text
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 
 if TYPE_CHECKING:
     from percmusic_cli.api import IngestSummary
@@ -103,7 +103,7 @@ def ingest(
         synthetic=synthetic,
         force=force,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
         clips_per_class=clips_per_class,
         archive_max_mb=archive_max_mb,
         archive_max_ratio=archive_max_ratio,

@@ -10,7 +10,7 @@ from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.distances import METRIC_HELP
 from percmusic_cli.cli.options import AllowDegenerate
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import DistanceConfig, KnnConfig
 
 
@@ -67,7 +67,7 @@ def knn(
         DistanceConfig(device=device),
         reporter=output.RichReporter(),
         force=force,
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
         allow_degenerate=allow_degenerate,
         hubness=hubness,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -23,8 +24,8 @@ from rich.progress import (
 from rich.text import Text
 
 from percmusic_cli import api
-from percmusic_cli.api import Store
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.api import Session
+from percmusic_cli.cli.state import options
 from percmusic_cli.render.safe import markup, shown
 
 
@@ -47,9 +48,22 @@ out = SafeConsole(soft_wrap=False)
 err = SafeConsole(stderr=True)
 
 
-def store(create: bool = False) -> Store:
-    """The store the options name; only `ingest` and `demo` may create it."""
-    return api.open_store(OPTIONS.store, create=create)
+def session(create: bool = False) -> Session:
+    """The running command's session (store, memory budget, executor), built once by the
+    root callback from the global options; a default local one outside a command. Only
+    `ingest` and `demo` pass `create=True`: any other command on a missing store folder
+    says "no store at PATH" and creates nothing."""
+    built = options().session
+    if built is None:
+        built = api.session(api.open_store(options().store, create=False))
+    if create and not built.store.create:
+        # The same session (reporter, executor, kept log) over a store it may create.
+        built = dataclasses.replace(built, store=api.open_store(built.store.root, create=True))
+    return built
+
+
+# Every api call takes a session where a store goes: commands pass `output.store()`.
+store = session
 
 
 def emit(data: Any, as_json: bool, *renderables: RenderableType) -> None:
@@ -78,7 +92,7 @@ def show(item: RenderableType) -> None:
 
 def note(message: str) -> None:
     """A log line: one line, so a newline in a path it names is shown as \\x0a."""
-    if not OPTIONS.quiet:
+    if not options().quiet:
         err.print(shown(message), highlight=False, soft_wrap=True)  # a log line is never cut
 
 
@@ -176,7 +190,7 @@ class RichReporter:
 
     def task(self, description: str, total: int | None, unit: str = "items") -> Any:
         if not err.is_terminal:
-            return LogTask(description, total, unit, None if OPTIONS.quiet else sys.stderr)
+            return LogTask(description, total, unit, None if options().quiet else sys.stderr)
         narrow = err.width < 120  # keep one line per bar at 80 columns
         columns: list[ProgressColumn | str] = [
             TextColumn("[bold]{task.description}"),
@@ -187,10 +201,13 @@ class RichReporter:
         if not narrow:
             columns.append(TimeElapsedColumn())
         columns += [TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
-        progress = Progress(*columns, console=err, transient=False, disable=OPTIONS.quiet)
+        progress = Progress(*columns, console=err, transient=False, disable=options().quiet)
         progress.start()
         task = progress.add_task(markup(description), total=total, unit=unit, info="")
         return _RichTask(progress, task)
 
     def log(self, message: str) -> None:
         (warn if message.startswith("warning:") else note)(message)
+
+    def kept(self, message: str) -> None:
+        """Nothing to show: the session records it for the line an interrupt prints."""

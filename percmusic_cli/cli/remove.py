@@ -9,7 +9,7 @@ import typer
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.errors import UsageError
 from percmusic_cli.render.safe import shown
 
@@ -59,7 +59,7 @@ def rm(
     """
     if not yes and not sys.stdin.isatty():
         raise UsageError("rm asks for confirmation: run it in a terminal, or pass --yes")
-    summary = api.remove(output.store(), ids, None if yes else _ask, wait_s=OPTIONS.wait)
+    summary = api.remove(output.store(), ids, None if yes else _ask, wait_s=options().wait)
     if not summary["removed"]:
         output.warn("nothing removed")
         raise typer.Exit(1)

@@ -9,7 +9,7 @@ import typer
 from percmusic_cli import api
 from percmusic_cli.cli import output
 from percmusic_cli.cli.options import AllowDegenerate
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import PRESETS
 
 
@@ -90,7 +90,7 @@ def reproduce(
         "quick" if quick else preset,
         device,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
         seed=seed,
         seeds=seeds,
         folds=folds,
@@ -111,23 +111,24 @@ def demo(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """The main job on the embedded synthetic dataset: ingest, filter, features,
-    distances, KNN, autoencoders, logistic regression, controls; ends with the table.
+    """The study (`reproduce --quick`) on the embedded synthetic dataset, one seed and one
+    fold: ingest, filter, features, distances, KNN, autoencoders, logistic regression,
+    controls; ends with the study's table and claims, stored for the dashboard.
 
     Example:
 
       percmusic --store demo-store demo
     """
-    from percmusic_cli.render.study import study_table
+    from percmusic_cli.render.study import reproduce_tables
 
     result = api.demo(
         output.store(create=True),
         reporter=output.RichReporter(),
         device=device,
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
         clips_per_class=clips_per_class,
     )
-    output.emit(result, as_json, study_table(result))
+    output.emit(result, as_json, *reproduce_tables(result))
 
 
 def register(app: typer.Typer) -> None:

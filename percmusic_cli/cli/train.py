@@ -10,7 +10,7 @@ from rich.table import Table
 
 from percmusic_cli import api
 from percmusic_cli.cli import output
-from percmusic_cli.cli.state import OPTIONS
+from percmusic_cli.cli.state import options
 from percmusic_cli.config import PRESETS, ModelConfig, TrainConfig
 from percmusic_cli.config import preset as preset_configs
 from percmusic_cli.render import fmt
@@ -89,7 +89,7 @@ def train(
         model_cfg,
         dataset=dataset,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
     )
     table = Table(title=f"model {row['model_id']}", show_header=False)
     table.add_row("loss / data", f"{row['loss']} / {row['data']}")
@@ -115,7 +115,7 @@ def _train_several(
         model_cfg,
         dataset=dataset,
         reporter=output.RichReporter(),
-        wait_s=OPTIONS.wait,
+        wait_s=options().wait,
     )
     table = Table("model", "loss", "steps", "status", "final loss", "device", title="models")
     for row in rows:

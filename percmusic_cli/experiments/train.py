@@ -37,7 +37,7 @@ from percmusic_cli.metrics import _contract, registry
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
 from percmusic_cli.models.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from percmusic_cli.models.losses import LossFn, loss_function
-from percmusic_cli.progress import NullReporter, Reporter, kept
+from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.seeding import seed_everything, torch_generator
 
 # Fields that must match for a checkpoint to be resumed under a config (steps may grow).
@@ -296,7 +296,7 @@ def _loop(
     if state.resumed_from is not None:
         reporter.log(f"resuming {cfg.loss} training from step {state.step}")
         # The checkpoint resumed from is kept: an interrupt before the next one says so.
-        kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
+        reporter.kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
     task = reporter.task(f"train {cfg.loss}", total=cfg.steps, unit="steps")
     task.advance(state.step)
     state.model.train()
@@ -321,7 +321,7 @@ def _loop(
             task.advance(1, info=f"loss {value:.4f}")
             if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
                 ckpt = _save(state, cfg, run_dir, device, time.perf_counter() - begin)
-                kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
+                reporter.kept(f"{cfg.loss} checkpoint at step {state.step} of {cfg.steps} kept")
     finally:
         task.close()
     return ckpt

@@ -180,3 +180,10 @@ def run_classify(
             classify_with(store, view, untrained_encoder(model_cfg, cfg.seed), cfg, reporter, force)
         )
     return rows
+
+
+def check_options(model: str | None, controls: bool) -> None:
+    from percmusic_cli.errors import UsageError
+
+    if model is None and not controls:
+        raise UsageError("give --model, or ask for the controls")

@@ -16,11 +16,12 @@ import numpy as np
 from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.execution import Session, as_session, memory
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry
-from percmusic_cli.metrics.pairwise import PairwiseEngine, compute_matrix, tile_plan
-from percmusic_cli.progress import Labelled, NullReporter, Reporter, kept
-from percmusic_cli.steps import memory, scheduler, tile_tasks
+from percmusic_cli.metrics.pairwise import tile_plan
+from percmusic_cli.progress import Labelled, Reporter
+from percmusic_cli.steps import tile_tasks
 from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
@@ -52,14 +53,19 @@ def block_key(key_fields: object, view: SplitView, rows: str, cols: str) -> str:
 
 
 class DistanceBlocks:
-    """Gets (computing when needed) distance blocks of one view under one configuration."""
+    """Gets (computing when needed) distance blocks of one view under one configuration;
+    missing tiles are tasks on the session's executor."""
 
     def __init__(
-        self, store: Store, view: SplitView, cfg: DistanceConfig, reporter: Reporter | None = None
+        self,
+        session: Session | Store,
+        view: SplitView,
+        cfg: DistanceConfig,
+        reporter: Reporter | None = None,
     ) -> None:
-        self.store, self.view, self.cfg = store, view, cfg
-        self.reporter = reporter or NullReporter()
-        self._images: np.ndarray | None = None
+        self.session = as_session(session, reporter)
+        self.store, self.view, self.cfg = self.session.store, view, cfg
+        self.reporter = self.session.reporter
         self.log: list[dict[str, Any]] = []
 
     def key(self, rows: str, cols: str) -> str:
@@ -109,14 +115,13 @@ class DistanceBlocks:
 
     def _compute(self, rows: str, cols: str) -> np.ndarray:
         need = memory.dense_bytes([(len(self.view.rows[rows]), len(self.view.rows[cols]))])
-        if need > memory.budget():
+        if need > self.session.budget:
             raise UsageError(
                 f"a dense {rows} x {cols} {self.cfg.metric} matrix needs {memory.human(need)}, "
-                f"past the {memory.human(memory.budget())} memory budget: `knn` streams "
+                f"past the {memory.human(self.session.budget)} memory budget: `knn` streams "
                 "neighbours and `distances stats` samples pairs by themselves; raise "
                 "--memory-budget to hold it anyway"
             )
-        device = resolve_device(self.cfg.device)
         started = time.monotonic()
         key = self.key(rows, cols)
         ds = sd.DistanceSet(
@@ -130,85 +135,66 @@ class DistanceBlocks:
             len(self.view.rows[cols]),
             f"arrays/dist-{self.cfg.metric}-{key}.npy",
         )
-        n_tiles = len(tile_plan(ds.n_rows, ds.n_cols, self.cfg.tile, rows == cols))
-        sink = _KeptTiles(
-            sd.StoreTileSink(self.store, ds.array_path),
-            f"{self.cfg.metric} {rows} x {cols}",
-            n_tiles,
-        )
-        if scheduler.current().is_dask:
-            matrix = self._on_dask(rows, cols, ds.array_path, sink)
-        else:
-            matrix = self._local(rows, cols, device, sink)
-        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
-        return matrix
-
-    def _local(self, rows: str, cols: str, device: str, sink: _KeptTiles) -> np.ndarray:
-        if self._images is None:
-            self._images = self.view.images(self.store)
-        engine = PairwiseEngine(self.cfg, device=device)
-        images = self._images
-        row_images = images[self.view.rows[rows]]
-        col_images = None if rows == cols else images[self.view.rows[cols]]
-        return compute_matrix(
-            engine,
-            row_images,
-            col_images,
-            self.cfg.tile,
-            sink,
-            Labelled(self.reporter, f"{rows} x {cols}"),
-        )
-
-    def _on_dask(self, rows: str, cols: str, array_path: str, sink: _KeptTiles) -> np.ndarray:
         job = tile_tasks.BlockJob(
             str(self.store.root),
             features_path(self.store, self.view.feature_hash),
             self.view.rows[rows],
             None if rows == cols else self.view.rows[cols],
             self.cfg,
-            self.cfg.device,  # "auto" is resolved by each worker for its own hardware
-            array_path,
+            self.cfg.device,  # "auto" is resolved where the task runs, for its hardware
+            ds.array_path,
         )
-        tile_tasks.run_on_dask(job, Labelled(self.reporter, f"{rows} x {cols}"))
-        return tile_tasks.assemble(job, sink.load)
+        block = f"{self.cfg.metric} {rows} x {cols}"
+        kept = _KeptTiles(
+            self.reporter, block, len(tile_plan(*job.shape, self.cfg.tile, rows == cols))
+        )
+        tile_tasks.run_tiles(
+            self.session.with_reporter(Labelled(self.reporter, f"{rows} x {cols}")), job, kept
+        )
+        matrix = tile_tasks.assemble(job, sd.StoreTileSink(self.store, ds.array_path).load)
+        sd.save(
+            self.store,
+            ds,
+            matrix,
+            resolve_device(self.cfg.device),
+            round(time.monotonic() - started, 3),
+        )
+        return matrix
 
 
 class _KeptTiles:
-    """A tile sink that records, for an interrupt's message, how many tiles are saved."""
+    """Counts the saved tiles of one block, for an interrupt's message."""
 
-    def __init__(self, sink: sd.StoreTileSink, block: str, total: int) -> None:
-        self.sink, self.block, self.total, self.done = sink, block, total, 0
+    def __init__(self, reporter: Reporter, block: str, total: int) -> None:
+        self.reporter, self.block, self.total, self.done = reporter, block, total, 0
 
-    def has(self, key: str) -> bool:
-        found = self.sink.has(key)
-        if found:  # kept by an earlier run: an interrupt now still has these to resume from
-            self.done += 1
-            kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
-        return found
+    def found(self, n: int) -> None:
+        """`n` tiles were already stored by an earlier run: an interrupt before the next
+        tile still has these to resume from."""
+        self.done += n
+        if n:
+            self.reporter.kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
 
-    def load(self, key: str) -> np.ndarray:
-        return self.sink.load(key)
-
-    def save(self, key: str, tile: np.ndarray) -> None:
-        self.sink.save(key, tile)
-        self.done += 1
-        kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
+    def saved(self, n: int) -> None:
+        self.done += n
+        self.reporter.kept(f"{self.done} of {self.total} distance tiles of {self.block} kept")
 
 
 def compute_distances(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     metrics: list[str],
     pairs: str,
     base: DistanceConfig,
     reporter: Reporter | None = None,
 ) -> list[dict[str, Any]]:
+    session = as_session(store, reporter)
     if pairs not in ("split", "all"):
         raise UsageError(f"--pairs {pairs!r}: choose split or all")
     wanted = SPLIT_BLOCKS if pairs == "split" else (("all", "all"),)
     log: list[dict[str, Any]] = []
     for metric in metrics:
-        blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
+        blocks = DistanceBlocks(session, view, dataclasses.replace(base, metric=metric))
         for rows, cols in wanted:
             if len(view.rows[rows]) and len(view.rows[cols]):
                 blocks.get(rows, cols)
@@ -217,7 +203,7 @@ def compute_distances(
 
 
 def distance_stats(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     metrics: list[str],
     base: DistanceConfig,
@@ -230,8 +216,9 @@ def distance_stats(
     from percmusic_cli.experiments.separation import pooled_stats
     from percmusic_cli.experiments.stats import distance_groups
 
-    reporter = reporter or NullReporter()
-    view, sample = sampled_view(view)
+    session = as_session(store, reporter)
+    reporter = session.reporter
+    view, sample = sampled_view(view, session.budget)
     if sample:
         reporter.log(
             f"Fig. 1 from the pairs among {sample['sample_tracks']} of {sample['sample_of']} "
@@ -239,12 +226,12 @@ def distance_stats(
         )
     out: list[dict[str, Any]] = []
     for metric in metrics:
-        blocks = DistanceBlocks(store, view, dataclasses.replace(base, metric=metric), reporter)
+        blocks = DistanceBlocks(session, view, dataclasses.replace(base, metric=metric))
         matrix = blocks.get("all", "all")
         labels = [view.labels[i] for i in view.rows["all"]]
         stats = [{**s, **sample} for s in summarise(distance_groups(matrix, labels))]
         stats += [{**s, **sample} for s in pooled_stats(matrix, labels)]
-        sd.save_stats(store, blocks.key("all", "all"), metric, stats)
+        sd.save_stats(session.store, blocks.key("all", "all"), metric, stats)
         out += [{"metric": metric, **s} for s in stats]
         # Not stored with the groups: a different shape, and cheap to recompute.
         hub = {**hubness_report(matrix, view.ids("all")), "label": registry.get(metric).label}
@@ -255,12 +242,12 @@ def distance_stats(
 SAMPLE_SEED = 0
 
 
-def sampled_view(view: SplitView) -> tuple[SplitView, dict[str, int]]:
+def sampled_view(view: SplitView, budget: int = memory.DEFAULT) -> tuple[SplitView, dict[str, int]]:
     """The view itself while its all x all matrix fits the memory budget; else the view cut
     to a seeded sample of tracks whose matrix fits, and the sample's size (recorded with
     the statistics)."""
     n = len(view.rows["all"])
-    fits = math.isqrt(memory.budget() // 8)
+    fits = math.isqrt(budget // 8)
     if n <= fits:
         return view, {}
     rng = np.random.default_rng(SAMPLE_SEED)

@@ -21,7 +21,7 @@ from percmusic_cli.config import SpectrogramConfig, check_device, check_frames
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError, DecodeError
 from percmusic_cli.hashing import param_hash
-from percmusic_cli.progress import NullReporter, Reporter, kept
+from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps import sources
 from percmusic_cli.store import Store
 from percmusic_cli.store import arrays as a
@@ -175,7 +175,7 @@ def _compute_parts(
                         )
                 task.advance(len(chunk))
                 done = min(len(run.rows), (n + 1) * CHUNK)
-                kept(f"features of {done} of {len(run.rows)} tracks kept")
+                reporter.kept(f"features of {done} of {len(run.rows)} tracks kept")
     finally:
         task.close()
     return bad

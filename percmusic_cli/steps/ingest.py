@@ -21,7 +21,7 @@ from percmusic_cli.datasets.folder import Discovery, SourceFile, discover
 from percmusic_cli.datasets.manifest import read_manifest
 from percmusic_cli.errors import DataError, DecodeError, UsageError
 from percmusic_cli.hashing import file_digest
-from percmusic_cli.progress import NullReporter, Reporter, kept
+from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.store import Store
 from percmusic_cli.store import tables as t
 from percmusic_cli.store.source_splits import replace_source_split
@@ -282,7 +282,7 @@ def _run(
                     t.write_tracks(con, chunk)
                 task.advance(len(chunk))
                 done += len(chunk)
-                kept(f"{done} of {len(todo)} files ingested and kept")
+                reporter.kept(f"{done} of {len(todo)} files ingested and kept")
     finally:
         task.close()
 

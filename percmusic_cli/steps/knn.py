@@ -13,13 +13,14 @@ from percmusic_cli.classifiers.knn import SPEC as KNN_SPEC
 from percmusic_cli.config import DistanceConfig, KnnConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.execution import Session, as_session, memory
 from percmusic_cli.experiments.hubness import HUBNESS_METHODS, reduce_hubness
 from percmusic_cli.experiments.knn import TIE_RULE, NeighbourLookup, knn_experiment
 from percmusic_cli.experiments.stats import cv_reason
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry as metric_registry
-from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import memory, runs
+from percmusic_cli.progress import Reporter
+from percmusic_cli.steps import runs
 from percmusic_cli.steps.distances import DistanceBlocks
 from percmusic_cli.steps.neighbours import StreamedNeighbours
 from percmusic_cli.steps.views import PARTS, SplitView
@@ -29,7 +30,7 @@ KNN = KNN_SPEC.name  # the run kind, and the first part of each run's key: "knn"
 
 
 def run_knn(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     metrics: list[str],
     cfg: KnnConfig,
@@ -38,7 +39,8 @@ def run_knn(
     force: bool = False,
     hubness: str = "none",
 ) -> list[dict[str, Any]]:
-    reporter = reporter or NullReporter()
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     check_weights(metrics, cfg)
     check_hubness(hubness)
     rows = []
@@ -60,10 +62,10 @@ def run_knn(
             rows.append(runs.summary_row(found["run_id"], KNN, metric, found["result"], True))
             continue
         started = time.monotonic()
-        blocks = DistanceBlocks(store, view, dcfg, reporter)
+        blocks = DistanceBlocks(session, view, dcfg)
         labels = runs.part_labels(view)
         if hubness == "none":
-            neighbours, note = choose_path(store, view, cfg, dcfg, labels, reporter)
+            neighbours, note = choose_path(session, view, cfg, dcfg, labels)
             get = blocks.get
         else:  # rescaling needs every track's distances to train: dense blocks only
             neighbours, note = None, f"hubness reduction {hubness} on dense distance blocks"
@@ -139,12 +141,11 @@ class ReducedBlocks:
 
 
 def choose_path(
-    store: Store,
+    session: Session,
     view: SplitView,
     cfg: KnnConfig,
     dcfg: DistanceConfig,
     labels: Mapping[str, Sequence[str]],
-    reporter: Reporter,
 ) -> tuple[NeighbourLookup | None, str]:
     """Dense blocks (None: from `DistanceBlocks.get`) while they fit the memory budget,
     else a streamed top-k; and a note saying which path ran and why."""
@@ -153,11 +154,11 @@ def choose_path(
     shapes = [(n["train"], n["train"]) if cv else (n["valid"], n["train"]), (n["test"], n["train"])]
     if cfg.refit == "train+valid":
         shapes.append((n["test"], n["valid"]))
-    need, limit = memory.dense_bytes(shapes), memory.budget()
+    need, limit = memory.dense_bytes(shapes), session.budget
     if need <= limit:
         return None, f"dense distance blocks, {memory.human(need)} within the budget"
     note = (
         f"streamed top-{cfg.k_max} neighbours: dense blocks would need {memory.human(need)}, "
         f"past the {memory.human(limit)} memory budget"
     )
-    return StreamedNeighbours(store, view, dcfg, reporter, k_max=cfg.k_max), note
+    return StreamedNeighbours(session, view, dcfg, k_max=cfg.k_max), note

@@ -1,31 +1,31 @@
 """KNN without dense matrices: each query's k nearest fit tracks, streamed tile by tile.
 
-Chosen when the dense blocks a KNN run needs would pass the memory budget
-(`steps.memory`). A task takes one block of query rows (feature-array row ids) and all the
+Chosen when the dense blocks a KNN run needs would pass the session's memory budget. A
+task takes one block of query rows (feature-array row ids) and all the
 fit columns, memory-maps the features, prepares its rows once and the columns chunk by
 chunk, and folds each tile into a running top-k (`experiments.topk`); its (idx, dist)
 is written as a part. Tiles lie on the same grid as the dense path's tiles, so the
-distances, hence the neighbours and votes, are the same bits. Tasks run in this process
-or on Dask (`steps.scheduler`); the client alone writes the store's tables."""
+distances, hence the neighbours and votes, are the same bits. Tasks run on the session's
+executor; the client alone writes the store's tables."""
 
 from __future__ import annotations
 
 import functools
 import math
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from percmusic_cli.config import DistanceConfig
-from percmusic_cli.devices import one_thread_per_op, resolve_device
+from percmusic_cli.devices import resolve_device
+from percmusic_cli.execution import Session, as_session, run_tasks
 from percmusic_cli.experiments.topk import TopK
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
 from percmusic_cli.metrics.pairwise import PairwiseEngine, Prepared, _tile_executor
-from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import memory, scheduler
+from percmusic_cli.progress import Reporter
 from percmusic_cli.steps.distances import block_key
 from percmusic_cli.steps.features import features_path
 from percmusic_cli.steps.tile_tasks import open_features
@@ -53,11 +53,20 @@ class TopkTask:
     chunk: int  # columns prepared at once (a multiple of the tile size)
 
 
-def run_topk(task: TopkTask, pool: Executor | None = None) -> tuple[str, int]:
+def run_topk(task: TopkTask) -> tuple[str, int]:
     """One row block's k nearest columns, written as a part; returns (key, pairs). Tiles
-    run in `pool` (the local path's tile executor) or, on a Dask worker, one by one."""
+    run in the metric's tile pool (one torch thread each: the same bits anywhere)."""
     images = open_features(task.store_root, task.features_path)
-    engine = PairwiseEngine(task.config, device=task.device)
+    engine = PairwiseEngine(task.config, device=resolve_device(task.device))
+    with _tile_executor(engine) as pool:
+        idx, dist = _nearest(task, engine, images, pool)
+    a.write_part(Path(task.store_root), task.parts_path, task.key, {"idx": idx, "dist": dist})
+    return task.key, len(task.rows) * len(task.cols)
+
+
+def _nearest(
+    task: TopkTask, engine: PairwiseEngine, images: np.ndarray, pool: Any
+) -> tuple[np.ndarray, np.ndarray]:
     step = task.config.tile
     acc = TopK(len(task.rows), task.k)
     rows = engine.prepare(np.asarray(images[task.rows]))
@@ -68,16 +77,10 @@ def run_topk(task: TopkTask, pool: Executor | None = None) -> tuple[str, int]:
             for r0 in range(0, rows.n, step)
             for cc in range(0, cols.n, step)
         ]
-        if pool is None:
-            with one_thread_per_op(engine.device):
-                tiles = [engine.tile(rows, cols, r, c) for r, c in grid]
-        else:
-            tiles = list(pool.map(functools.partial(_tile, engine, rows, cols), grid))
+        tiles = list(pool.map(functools.partial(_tile, engine, rows, cols), grid))
         for (r, c), tile in zip(grid, tiles, strict=True):
             acc.push(r, tile, c0 + c.start)
-    idx, dist = acc.result()
-    a.write_part(Path(task.store_root), task.parts_path, task.key, {"idx": idx, "dist": dist})
-    return task.key, len(task.rows) * len(task.cols)
+    return acc.result()
 
 
 def _tile(
@@ -105,14 +108,14 @@ class StreamedNeighbours:
 
     def __init__(
         self,
-        store: Store,
+        session: Session | Store,
         view: SplitView,
         cfg: DistanceConfig,
         reporter: Reporter | None = None,
         k_max: int = 1,
     ) -> None:
-        self.store, self.view, self.cfg, self.k_max = store, view, cfg, k_max
-        self.reporter = reporter or NullReporter()
+        self.session = as_session(session, reporter)
+        self.store, self.view, self.cfg, self.k_max = self.session.store, view, cfg, k_max
 
     def __call__(
         self, rows: str, cols: str, k: int, row_sel: np.ndarray | None, col_sel: np.ndarray | None
@@ -134,38 +137,34 @@ class StreamedNeighbours:
     ) -> tuple[np.ndarray, np.ndarray]:
         path = features_path(self.store, self.view.feature_hash)
         return stream_topk(
-            str(self.store.root),
+            self.session,
             path,
             r_idx,
             c_idx,
             self.cfg,
             k,
             f"{base}.npy",
-            self.reporter,
             f"{self.cfg.metric} {name} top-{k}",
         )
 
 
 def stream_topk(
-    store_root: str,
+    session: Session,
     path: str,
     r_idx: np.ndarray,
     c_idx: np.ndarray,
     cfg: DistanceConfig,
     k: int,
     parts: str,
-    reporter: Reporter,
     label: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each of rows `r_idx`'s k nearest of columns `c_idx` (feature-array rows), by row
-    blocks written as parts under `parts` (done blocks are skipped), on the current
-    scheduler. Needs no database: the benchmark calls it directly."""
+    blocks written as parts under `parts` (done blocks are skipped), on the session's
+    executor. Reads no database: the benchmark calls it directly."""
+    store_root = str(session.store.root)
     pixels = int(np.prod(open_features(store_root, path).shape[1:]))
-    workers = scheduler.worker_count()
-    size, chunk = block_sizes(len(r_idx), pixels, cfg.tile, memory.budget(), workers)
-    # On a cluster the worker resolves "auto" for its own hardware.
-    on_dask = scheduler.current().is_dask
-    device = cfg.device if on_dask else resolve_device(cfg.device)
+    workers = session.backend.workers()
+    size, chunk = block_sizes(len(r_idx), pixels, cfg.tile, session.budget, max(1, workers))
     tasks = [
         TopkTask(
             store_root,
@@ -173,7 +172,7 @@ def stream_topk(
             np.array(r_idx[r0 : r0 + size]),
             np.asarray(c_idx),
             cfg,
-            device,
+            cfg.device,  # "auto" is resolved where the task runs, for its hardware
             k,
             parts,
             f"r{r0:07d}",
@@ -184,30 +183,14 @@ def stream_topk(
     root = Path(store_root)
     todo = [t for t in tasks if not a.has_part(root, parts, t.key)]
     if len(todo) < len(tasks):
-        reporter.log(f"{len(tasks) - len(todo)} of {len(tasks)} row blocks already done")
-    _run(todo, cfg, label, reporter)
+        session.reporter.log(f"{len(tasks) - len(todo)} of {len(tasks)} row blocks already done")
+    run_tasks(
+        session,
+        run_topk,
+        todo,
+        label=label,
+        unit="pairs",
+        weight=lambda t: len(t.rows) * len(t.cols),
+    )
     got = [a.read_part(root, parts, t.key) for t in tasks]
     return np.concatenate([g["idx"] for g in got]), np.concatenate([g["dist"] for g in got])
-
-
-def _run(todo: list[TopkTask], cfg: DistanceConfig, label: str, reporter: Reporter) -> None:
-    if not todo:
-        return
-    task = reporter.task(label, total=sum(len(t.rows) * len(t.cols) for t in todo), unit="pairs")
-    try:
-        if not scheduler.current().is_dask:
-            engine = PairwiseEngine(cfg, device=todo[0].device)
-            with _tile_executor(engine) as pool:
-                for t in todo:
-                    task.advance(run_topk(t, pool)[1])
-            return
-        from distributed import as_completed
-
-        client = scheduler.client()
-        futures = [
-            client.submit(run_topk, t, key=f"topk-{t.parts_path}-{t.key}", retries=2) for t in todo
-        ]
-        for fut in as_completed(futures):
-            task.advance(fut.result()[1])
-    finally:
-        task.close()

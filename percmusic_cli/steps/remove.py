@@ -102,3 +102,13 @@ def _to_trash(store: Store, rel: str) -> Path | None:
     target = source.with_name(f"{TRASH_PREFIX}{source.name}-{os.getpid()}")
     os.replace(source, target)
     return target
+
+
+def check_request(store: Store, ids: list[str]) -> None:
+    """Ids given and a store there, before the writer lock is taken."""
+    from percmusic_cli.errors import DataError, UsageError
+
+    if not ids:
+        raise UsageError("give one or more run or model ids (see `percmusic results`)")
+    if not store.exists():
+        raise DataError(f"no store at {store.root}")

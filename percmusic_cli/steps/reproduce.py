@@ -17,6 +17,7 @@ from percmusic_cli.config import (
 )
 from percmusic_cli.config import preset as merge_preset
 from percmusic_cli.devices import resolve_device
+from percmusic_cli.execution import Session, as_session
 from percmusic_cli.metrics import registry
 from percmusic_cli.progress import NullReporter, Reporter
 from percmusic_cli.steps.classify import (
@@ -69,7 +70,7 @@ def study_metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def reproduce(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     preset: str = "default",
     device: str = "auto",
@@ -79,10 +80,11 @@ def reproduce(
 ) -> dict[str, Any]:
     # Every option is checked here, before the first step writes anything.
     train_base, model_cfg = merge_preset(preset, device=device, seed=seed)
-    reporter = reporter or NullReporter()
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     metrics = study_metrics(metrics)
     knn_rows = run_knn(
-        store, view, list(metrics), KnnConfig(seed=seed), DistanceConfig(device=device), reporter
+        session, view, list(metrics), KnnConfig(seed=seed), DistanceConfig(device=device)
     )
     ccfg = ClassifyConfig(seed=seed, device=device)
     rows = []
@@ -90,7 +92,7 @@ def reproduce(
     cfgs = [dataclasses.replace(train_base, loss=m) for m in metrics]
     # One call for every loss: with a Dask scheduler each training is its own task.
     reporter.log("reproduce: autoencoders with the " + ", ".join(labels.values()) + " losses")
-    models = train_models(store, cfgs, model_cfg, view, reporter)
+    models = train_models(session, cfgs, model_cfg, view)
     for metric, knn_row, model in zip(metrics, knn_rows, models, strict=True):
         label = labels[metric]
         enc = load_encoder(store, model["model_id"], resolve_device(device))

@@ -21,6 +21,7 @@ import numpy as np
 from percmusic_cli.classifiers import registry as classifiers
 from percmusic_cli.config import MAX_FOLDS, DistanceConfig, KnnConfig, check_int
 from percmusic_cli.errors import DataError, UsageError
+from percmusic_cli.execution import Session, as_session
 from percmusic_cli.experiments.baseline import NOT_LEARNED_RATIO
 from percmusic_cli.experiments.claims import (
     ArmSpec,
@@ -35,7 +36,7 @@ from percmusic_cli.experiments.paired import ALPHA, Arm, ArmScores, arm_scores
 from percmusic_cli.experiments.stats import chance_f1, encode
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
-from percmusic_cli.progress import NullReporter, Reporter
+from percmusic_cli.progress import Reporter
 from percmusic_cli.steps.distances import DistanceBlocks, compute_distances
 from percmusic_cli.steps.folds import fold_views
 from percmusic_cli.steps.knn import run_knn
@@ -160,7 +161,7 @@ def describe_design(n: dict[str, Any]) -> str:
 
 
 def _matrices(
-    store: Store, view: SplitView, metrics: Sequence[str], folds: int, device: str
+    store: Session | Store, view: SplitView, metrics: Sequence[str], folds: int, device: str
 ) -> dict[str, dict[str, Any]]:
     """Per metric: the distances refused when not finite, and their hubness report. With
     folds the all x all matrix (each track's neighbours among all others); with a valid
@@ -183,7 +184,7 @@ def _matrices(
 
 
 def _hub_runs(
-    store: Store,
+    store: Session | Store,
     v: SplitView,
     metrics: Sequence[str],
     hubness: Sequence[str],
@@ -222,7 +223,7 @@ def check_options(seeds: int, folds: int, resamples: int | None, hubness: Sequen
 
 
 def study(
-    store: Store,
+    store: Session | Store,
     view: SplitView,
     preset: str = "default",
     device: str = "auto",
@@ -234,7 +235,8 @@ def study(
     resamples: int | None = None,
     hubness: Sequence[str] = (),
 ) -> dict[str, Any]:
-    reporter = reporter or NullReporter()
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     hubness = list(dict.fromkeys(hubness))
     check_options(seeds, folds, resamples, hubness)
     metrics = list(study_metrics(metrics))
@@ -248,15 +250,15 @@ def study(
     reporter.log(f"reproduce: {describe_design(n)}")
     if folds > 1:
         reporter.log(f"reproduce: all x all distances once for {folds} folds")
-        compute_distances(store, view, metrics, "all", DistanceConfig(device=device), reporter)
-    hubs = _matrices(store, view, metrics, folds, device)
+        compute_distances(session, view, metrics, "all", DistanceConfig(device=device))
+    hubs = _matrices(session, view, metrics, folds, device)
     per_fold, arm_ids = [], []
     for i, v in enumerate(views, start=1):
         results, ids = [], []
         for s in range(seeds):
             reporter.log(f"reproduce: fold {i}/{len(views)}, seed {seed + s}")
-            r = reproduce(store, v, preset, device, reporter, seed=seed + s, metrics=metrics)
-            extra = _hub_runs(store, v, metrics, hubness, seed + s, device, reporter)
+            r = reproduce(session, v, preset, device, reporter, seed=seed + s, metrics=metrics)
+            extra = _hub_runs(session, v, metrics, hubness, seed + s, device, reporter)
             results.append(r)
             ids.append(_arm_runs(r, extra, arm_specs))
         per_fold.append(results)

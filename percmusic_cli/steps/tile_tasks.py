@@ -1,11 +1,12 @@
-"""Distance tiles as Dask tasks: block index ranges in, one tile part file out.
+"""Distance tiles as tasks on the session's executor: block index ranges in, tile part
+files out.
 
 A task never receives prepared state: it memory-maps the feature images from the store
 (which the workers must see, on shared storage), prepares only its two blocks with
 `PairwiseEngine.prepare`, computes the tile with `.tile`, and writes it atomically as the
-same part the local path writes. Workers never open DuckDB: the client assembles the
-matrix from the parts and records it, as the local path does. Parts a killed client left
-behind are skipped on the rerun, so it resumes at the first missing tile."""
+same part whichever executor ran it. Workers never open DuckDB: the client assembles the
+matrix from the parts and records it. Parts a killed client left behind are skipped on
+the rerun, so it resumes at the first missing tile."""
 
 from __future__ import annotations
 
@@ -13,22 +14,23 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from percmusic_cli.config import DistanceConfig
-from percmusic_cli.devices import one_thread_per_op
+from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
+from percmusic_cli.execution import Session, run_tasks
 from percmusic_cli.metrics.pairwise import (
     PairwiseEngine,
     TileSpec,
     _pairs_in,
     _place,
     _symmetrise,
+    _tile_executor,
     tile_plan,
 )
-from percmusic_cli.progress import Reporter
-from percmusic_cli.steps import scheduler
 from percmusic_cli.store import arrays as a
 
 # Tiles per side of one task: 8 x 8 tiles of 64 are 262,144 pairs prepared from 1,024 images.
@@ -50,6 +52,11 @@ class BlockJob:
     @property
     def symmetric(self) -> bool:
         return self.col_idx is None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        n = len(self.row_idx)
+        return n, n if self.col_idx is None else len(self.col_idx)
 
     def tasks(self, todo: list[TileSpec], span: int) -> list[TileTask]:
         """The missing tiles grouped into tasks of up to span x span tiles: a task prepares
@@ -111,18 +118,23 @@ def open_features(store_root: str, features_path: str) -> np.ndarray:
 
 def run_tile(task: TileTask) -> tuple[int, int]:
     """Compute a task's tiles and write each as its part; returns (tiles, pairs). Pure but
-    for the part files, each written atomically, so a retried or repeated task is harmless."""
+    for the part files, each written atomically, so a retried or repeated task is harmless.
+    Tiles run in the metric's tile pool: one torch thread each, so the bits do not depend
+    on where the task runs."""
     images = open_features(task.store_root, task.features_path)
-    engine = PairwiseEngine(task.config, device=task.device)
+    engine = PairwiseEngine(task.config, device=resolve_device(task.device))
+    rows = engine.prepare(np.asarray(images[task.rows]))
+    cols = rows if task.cols is None else engine.prepare(np.asarray(images[task.cols]))
+    r0, c0 = task.origin
+
+    def one(spec: TileSpec) -> np.ndarray:
+        r = slice(spec.r.start - r0, spec.r.stop - r0)
+        c = slice(spec.c.start - c0, spec.c.stop - c0)
+        return engine.tile(rows, cols, r, c)
+
     pairs = 0
-    with one_thread_per_op(engine.device):
-        rows = engine.prepare(np.asarray(images[task.rows]))
-        cols = rows if task.cols is None else engine.prepare(np.asarray(images[task.cols]))
-        r0, c0 = task.origin
-        for spec in task.specs:
-            r = slice(spec.r.start - r0, spec.r.stop - r0)
-            c = slice(spec.c.start - c0, spec.c.stop - c0)
-            block = engine.tile(rows, cols, r, c)
+    with _tile_executor(engine) as pool:
+        for spec, block in zip(task.specs, pool.map(one, task.specs), strict=True):
             if task.symmetric and spec.r == spec.c:
                 block = _symmetrise(block)
             a.write_part(Path(task.store_root), task.array_path, spec.key, {"d": block})
@@ -130,38 +142,35 @@ def run_tile(task: TileTask) -> tuple[int, int]:
     return len(task.specs), pairs
 
 
-def run_on_dask(job: BlockJob, reporter: Reporter) -> None:
-    """Submit every tile whose part is missing; report progress with ETA as they finish."""
-    from distributed import as_completed
+class KeptCounter(Protocol):
+    def found(self, n: int) -> None: ...
 
-    n = len(job.row_idx)
-    m = n if job.col_idx is None else len(job.col_idx)
-    plan = tile_plan(n, m, job.config.tile, job.symmetric)
+    def saved(self, n: int) -> None: ...
+
+
+def run_tiles(session: Session, job: BlockJob, kept: KeptCounter) -> None:
+    """Every tile whose part is missing, as tasks on the session's executor, with progress
+    (pairs, ETA) and the count of kept tiles as each task finishes."""
+    plan = tile_plan(*job.shape, job.config.tile, job.symmetric)
     root = Path(job.store_root)
     todo = [s for s in plan if not a.has_part(root, job.array_path, s.key)]
+    kept.found(len(plan) - len(todo))
     if len(todo) < len(plan):
-        reporter.log(f"{len(plan) - len(todo)} of {len(plan)} tiles already computed")
-    if not todo:
-        return
-    total = sum(_pairs_in(s, job.symmetric) for s in todo)
-    task = reporter.task(f"{job.config.metric} distances (dask)", total=total, unit="pairs")
-    try:
-        client = scheduler.client()
-        futures = [
-            client.submit(run_tile, t, key=f"tiles-{job.array_path}-{t.specs[0].key}", retries=2)
-            for t in job.tasks(todo, TASK_SPAN)
-        ]
-        for fut in as_completed(futures):
-            _tiles, pairs = fut.result()
-            task.advance(pairs)
-    finally:
-        task.close()
+        session.reporter.log(f"{len(plan) - len(todo)} of {len(plan)} tiles already computed")
+    run_tasks(
+        session,
+        run_tile,
+        job.tasks(todo, TASK_SPAN),
+        label=f"{job.config.metric} distances",
+        unit="pairs",
+        weight=lambda t: sum(_pairs_in(s, t.symmetric) for s in t.specs),
+        on_done=lambda _t, done: kept.saved(done[0]),
+    )
 
 
 def assemble(job: BlockJob, load: Callable[[str], np.ndarray]) -> np.ndarray:
-    """The dense matrix from its stored tiles (the client's side of the local path)."""
-    n = len(job.row_idx)
-    m = n if job.col_idx is None else len(job.col_idx)
+    """The dense matrix from its stored tiles."""
+    n, m = job.shape
     out = np.zeros((n, m), dtype=np.float64)
     for spec in tile_plan(n, m, job.config.tile, job.symmetric):
         _place(out, spec, np.asarray(load(spec.key), dtype=np.float64), job.symmetric)

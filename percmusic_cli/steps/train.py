@@ -12,23 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from percmusic_cli.config import ModelConfig, TrainConfig, check_dataset_name
-from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
+from percmusic_cli.execution import Session, as_session
 from percmusic_cli.experiments.baseline import final_loss, learning
 from percmusic_cli.experiments.train import (
-    Diverged,
     TrainResult,
     check_inputs,
     run_baseline,
-    train,
 )
 from percmusic_cli.hashing import param_hash
 from percmusic_cli.metrics import registry
 from percmusic_cli.models import cache as model_cache
-from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import scheduler
-from percmusic_cli.steps.features import features_path, load_features
-from percmusic_cli.steps.train_tasks import TrainTask, train_on_dask
+from percmusic_cli.progress import Reporter
+from percmusic_cli.steps.features import features_path
+from percmusic_cli.steps.train_tasks import TrainTask, train_all
 from percmusic_cli.steps.views import SplitView
 from percmusic_cli.store import Store
 from percmusic_cli.store import models as sm
@@ -50,7 +47,7 @@ def model_id(cfg: TrainConfig, model_cfg: ModelConfig, feature_hash: str | None)
 
 
 def train_model(
-    store: Store,
+    store: Session | Store,
     cfg: TrainConfig,
     model_cfg: ModelConfig,
     view: SplitView | None = None,
@@ -74,20 +71,20 @@ def _check_all(
 
 
 def train_models(
-    store: Store,
+    store: Session | Store,
     cfgs: list[TrainConfig],
     model_cfg: ModelConfig,
     view: SplitView | None = None,
     reporter: Reporter | None = None,
 ) -> list[dict[str, Any]]:
     """Train (or resume, or reuse) one autoencoder per config; models-table rows in order.
-    Noise models come from the user-level model cache when it holds them. With a Dask
-    scheduler the runs still to do go to the cluster as independent tasks."""
-    reporter = reporter or NullReporter()
+    Noise models come from the user-level model cache when it holds them. The runs still
+    to do are independent tasks on the session's executor."""
+    session = as_session(store, reporter)
+    store, reporter = session.store, session.reporter
     _check_all(store, cfgs, model_cfg, view)
     out: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, str, TrainTask]] = []
-    on_dask = scheduler.current().is_dask
     for i, cfg in enumerate(cfgs):
         feature_hash = view.feature_hash if cfg.data == "spectrograms" and view else None
         mid = model_id(cfg, model_cfg, feature_hash)
@@ -104,17 +101,23 @@ def train_models(
             if cached is not None:
                 out[i] = _from_cache(store, cached, mid, cfg, model_cfg, _rel_dir(mid), reporter)
                 continue
-        # On a cluster the worker picks the device; record what was asked until it reports.
-        device = cfg.device if on_dask else resolve_device(cfg.device)
+        session.backend.ready()  # a bad scheduler fails before a "training" row is written
+        # The task resolves "auto" where it runs; the row says what was asked until then.
         with store.connect() as con:
             sm.upsert_model(
-                con, mid, cfg, model_cfg, _rel_dir(mid), 0, "training", device, None, feature_hash
+                con,
+                mid,
+                cfg,
+                model_cfg,
+                _rel_dir(mid),
+                0,
+                "training",
+                cfg.device,
+                None,
+                feature_hash,
             )
         todo.append((i, mid, _task(store, cfg, model_cfg, mid, view, feature_hash)))
-    if on_dask and todo:
-        results = train_on_dask([t for _, _, t in todo], reporter)
-    else:
-        results = [_train_here(store, t, reporter) for _, _, t in todo]
+    results = train_all(session, [t for _, _, t in todo])
     for (i, mid, t), result in zip(todo, results, strict=True):
         out[i] = _record(store, mid, t, result, model_cfg, reporter)
     return [out[i] for i in range(len(cfgs))]
@@ -144,16 +147,6 @@ def _task(
         features_path(store, feature_hash) if spectro and feature_hash else None,
         view.rows["train"] if spectro and view is not None else None,
     )
-
-
-def _train_here(store: Store, t: TrainTask, reporter: Reporter) -> TrainResult:
-    images = None
-    if t.feature_hash is not None and t.rows is not None:
-        images = load_features(store, t.feature_hash)[1][t.rows]
-    try:
-        return train(t.cfg, t.model_cfg, Path(t.run_dir), reporter, spectrograms=images)
-    except Diverged as exc:
-        raise Diverged(f"model {Path(t.run_dir).name}: {exc}") from None
 
 
 def _record(

@@ -1,22 +1,20 @@
-"""Training runs as Dask tasks: one task per autoencoder, each writing its checkpoints into
-the store's `checkpoints/` folder (shared storage), so a killed run resumes as it does
-locally. A task reads the feature images itself (memory-mapped) when it trains on
-spectrograms, and never touches DuckDB: the client records the models. Workers that
-advertise a GPU resource (`dask worker --resources GPU=1`, or `dask cuda worker`) take
-the runs meant for CUDA."""
+"""Training runs as tasks on the session's executor: one task per autoencoder, each writing
+its checkpoints into the store's `checkpoints/` folder (shared storage for a cluster), so a
+killed run resumes wherever it ran. A task reads the feature images itself
+(memory-mapped) when it trains on spectrograms, and never touches DuckDB: the client
+records the models. A run meant for CUDA asks for a `GPU` resource, which Dask workers
+advertise (`dask worker --resources GPU=1`, or `dask cuda worker`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from percmusic_cli.config import ModelConfig, TrainConfig
-from percmusic_cli.experiments.train import TrainResult, train
-from percmusic_cli.progress import NullReporter, Reporter
-from percmusic_cli.steps import scheduler
+from percmusic_cli.execution import Session, run_tasks, task_reporter
+from percmusic_cli.experiments.train import Diverged, TrainResult, train
 from percmusic_cli.steps.tile_tasks import open_features
 
 
@@ -35,35 +33,14 @@ def run_train(task: TrainTask) -> TrainResult:
     images = None
     if task.features_path is not None and task.rows is not None:
         images = np.asarray(open_features(task.store_root, task.features_path)[task.rows])
-    return train(task.cfg, task.model_cfg, Path(task.run_dir), NullReporter(), images)
-
-
-def _wants_gpu(client: Any, cfg: TrainConfig) -> bool:
-    if cfg.device == "cuda":
-        return True
-    if cfg.device != "auto":
-        return False
-    workers = client.scheduler_info().get("workers", {}).values()
-    return any(w.get("resources", {}).get("GPU", 0) >= 1 for w in workers)
-
-
-def train_on_dask(tasks: list[TrainTask], reporter: Reporter) -> list[TrainResult]:
-    """Every task at once on the cluster; results in the tasks' order."""
-    from distributed import as_completed
-
-    client = scheduler.client()
-    progress = reporter.task("training (dask)", total=len(tasks), unit="models")
     try:
-        futures = []
-        for i, t in enumerate(tasks):
-            resources = {"GPU": 1} if _wants_gpu(client, t.cfg) else None
-            key = f"train-{Path(t.run_dir).name}-{i}"
-            futures.append(
-                client.submit(run_train, t, key=key, retries=2, resources=resources, pure=False)
-            )
-        for fut in as_completed(futures):
-            fut.result()
-            progress.advance(1, info=fut.key)
-        return [f.result() for f in futures]
-    finally:
-        progress.close()
+        return train(task.cfg, task.model_cfg, Path(task.run_dir), task_reporter(), images)
+    except Diverged as exc:
+        raise Diverged(f"model {Path(task.run_dir).name}: {exc}") from None
+
+
+def train_all(session: Session, tasks: list[TrainTask]) -> list[TrainResult]:
+    """Every task on the session's executor; results in the tasks' order. Each run reports
+    its own steps (with ETA) where it can: in this process."""
+    gpu = {"GPU": 1.0} if any(t.cfg.device == "cuda" for t in tasks) else None
+    return run_tasks(session, run_train, tasks, label=None, resources=gpu)

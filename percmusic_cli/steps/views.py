@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from percmusic_cli.errors import DataError
+from percmusic_cli.progress import Reporter
 from percmusic_cli.steps.features import load_features
 from percmusic_cli.steps.split import PARTS
 from percmusic_cli.store import Store
@@ -92,3 +93,22 @@ def check_usable(view: SplitView, allow_degenerate: bool = False) -> list[str]:
             f"{' ...' if len(thin) > 6 else ''}): scores and CIs rest on few tracks"
         )
     return warnings
+
+
+def dataset_view(store: Store, dataset: str | None) -> SplitView:
+    """The named (or only) dataset's active feature set cut by its active split."""
+    from percmusic_cli.steps import common
+
+    return split_view(store, common.resolve_dataset(store, dataset))
+
+
+def usable_view(
+    store: Store, dataset: str | None, allow_degenerate: bool, reporter: Reporter | None
+) -> SplitView:
+    """`dataset_view`, refused when a test label has no training tracks (unless allowed),
+    with a warning on the reporter (if any) when the test part is thin."""
+    view = dataset_view(store, dataset)
+    for line in check_usable(view, allow_degenerate):
+        if reporter is not None:
+            reporter.log(line)
+    return view

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,32 +41,36 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def on_dask() -> Iterator[None]:
-    api.use_scheduler("dask", workers=2)
+@contextmanager
+def sessions(root: Path, scheduler: str) -> Iterator[tuple[api.Session, api.Session]]:
+    """Two sessions over the store at `root` on one executor backend: the default budget,
+    and one so small that every KNN block is past it (the streamed top-k path)."""
+    main = api.session(root, scheduler=scheduler, workers=2)
     try:
-        yield
+        yield main, dataclasses.replace(main, budget=64)
     finally:
-        api.use_scheduler("local")
-        api.use_memory_budget(None)
+        main.close()
 
 
-def _everything(root: Path) -> dict[str, Any]:
+def _everything(root: Path, scheduler: str) -> dict[str, Any]:
     """Distance blocks, a streamed KNN run and two tiny trainings on the store at `root`."""
-    store = api.open_store(root)
-    api.distances(store, metric="all", config=DIST)
-    api.use_memory_budget(64)  # every KNN block is past it: the streamed top-k path
-    (knn,) = api.knn(store, metric="nlpd", config=KNN, distance=DIST)
-    api.use_memory_budget(None)
+    with sessions(root, scheduler) as (session, small):
+        return _run_all(session, small)
+
+
+def _run_all(session: api.Session, small: api.Session) -> dict[str, Any]:
+    api.distances(session, metric="all", config=DIST)
+    (knn,) = api.knn(small, metric="nlpd", config=KNN, distance=DIST)
     train, model = PRESETS["quick"]
     cfgs = [
         dataclasses.replace(train, loss=m, steps=6, checkpoint_every=3, device="cpu")
         for m in ("mse", "nlpd")
     ]
-    models = api.train_many(store, cfgs, model)
+    models = api.train_many(session, cfgs, model)
+    store = session.store
     view = api._view(store, None)
     blocks = {
-        (m, r, c): DistanceBlocks(store, view, dataclasses.replace(DIST, metric=m)).get(r, c)
+        (m, r, c): DistanceBlocks(session, view, dataclasses.replace(DIST, metric=m)).get(r, c)
         for m in ("mse", "msssim", "nlpd")
         for r, c in (("train", "train"), ("valid", "train"), ("test", "train"))
     }
@@ -75,27 +80,45 @@ def _everything(root: Path) -> dict[str, Any]:
         "notes": knn["notes"],
         "predictions": detail["predictions"],
         "history": [api.loss_history(store, m["model_id"]) for m in models],
+        "weights": [_weights(store.root / m["checkpoint_dir"]) for m in models],
+        "models": models,
     }
 
 
-def test_dask_equals_local(tiny_store: Path, tmp_path: Path, on_dask: None) -> None:
-    api.use_scheduler("local")
+def _weights(run_dir: Path) -> list[np.ndarray]:
+    from percmusic_cli.models.checkpoint import load_checkpoint
+
+    state = load_checkpoint(run_dir).model.state_dict()
+    return [state[k].numpy() for k in sorted(state)]
+
+
+@pytest.mark.timeout(900)  # two whole pipelines, one of them on a LocalCluster
+def test_dask_equals_local(
+    tiny_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     local_root, dask_root = tmp_path / "local", tmp_path / "dask"
     shutil.copytree(tiny_store, local_root)
     shutil.copytree(tiny_store, dask_root)
-    here = _everything(local_root)
-    api.use_scheduler("dask", workers=2)
-    there = _everything(dask_root)
+    here = _everything(local_root, "local")
+    # Its own model cache: the Dask run trains the models instead of reusing the local ones.
+    monkeypatch.setenv("PERCMUSIC_MODEL_CACHE", str(tmp_path / "dask-model-cache"))
+    there = _everything(dask_root, "dask")
+    assert not any(m.get("reused") for m in there["models"])
     for key, block in here["blocks"].items():
         assert np.array_equal(block, there["blocks"][key]), key
     assert "streamed top-5" in there["notes"][-1]
     assert here["predictions"] == there["predictions"]
-    # Training: the same steps and losses; the last digits may differ (seen: the sixth
-    # step's NLPD loss 2e-8 apart), as a worker process's kernels need not sum in the order
-    # the test process's do.
+    # Training: the same steps; losses and weights within the documented bound (README,
+    # "Past one machine"): a one-thread worker's kernels sum in another order than this
+    # process's multi-threaded ones (seen: 2e-8 on a loss, 2e-6 on a weight). Training the
+    # worker with this process's thread count gives the same bits, but oversubscribes the
+    # cores (4x slower here), so the bound is kept instead.
     for mine, theirs in zip(here["history"], there["history"], strict=True):
         assert [s for s, _ in mine] == [s for s, _ in theirs] and len(mine) == 6
-        assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=1e-6, atol=0)
+        assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=1e-5, atol=0)
+    for mine, theirs in zip(here["weights"], there["weights"], strict=True):
+        for a, b in zip(mine, theirs, strict=True):
+            assert np.allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def _cli(root: Path, *args: str) -> list[str]:
@@ -170,14 +193,10 @@ def test_fig1_past_the_budget_uses_a_recorded_seeded_sample(
 ) -> None:
     root = tmp_path / "store"
     shutil.copytree(tiny_store, root)
-    store = api.open_store(root)
-    n = len(api._view(store, None).rows["all"])
-    try:
-        api.use_memory_budget(8 * 12 * 12)  # a 12 x 12 matrix fits, n x n does not
-        rows = api.distance_stats(store, metric="mse", config=DIST)
-        again = api.distance_stats(store, metric="mse", config=DIST)
-    finally:
-        api.use_memory_budget(None)
+    n = len(api._view(api.open_store(root), None).rows["all"])
+    small = api.session(root, memory_budget=8 * 12 * 12)  # a 12 x 12 matrix fits, n x n not
+    rows = api.distance_stats(small, metric="mse", config=DIST)
+    again = api.distance_stats(small, metric="mse", config=DIST)
     overall = next(r for r in rows if r["group"] == "all")
     assert n > 12 and overall["sample_tracks"] == 12 and overall["sample_of"] == n
     assert overall["n"] == 12 * 11 // 2  # the pairs among the sampled tracks

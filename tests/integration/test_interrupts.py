@@ -54,33 +54,20 @@ def test_interrupted_training_says_which_checkpoint_is_kept(
     assert step >= 250 and step % 250 == 0
 
 
-def test_distance_tiles_record_how_many_are_kept() -> None:
-    import numpy as np
-
+def test_distance_tiles_record_how_many_are_kept(tmp_path: Path) -> None:
+    from percmusic_cli import api
     from percmusic_cli.cli.app import _interrupted_line
-    from percmusic_cli.progress import forget_kept, last_kept
+    from percmusic_cli.cli.state import GlobalOptions
     from percmusic_cli.steps.distances import _KeptTiles
 
-    class Sink:
-        def __init__(self) -> None:
-            self.tiles: dict[str, np.ndarray] = {"t0": np.zeros(1)}
-
-        def has(self, key: str) -> bool:
-            return key in self.tiles
-
-        def load(self, key: str) -> np.ndarray:
-            return self.tiles[key]
-
-        def save(self, key: str, tile: np.ndarray) -> None:
-            self.tiles[key] = tile
-
-    forget_kept()
-    assert _interrupted_line().startswith("interrupted: nothing was finished yet")
-    sink = _KeptTiles(Sink(), "nlpd valid x train", 4)  # type: ignore[arg-type]
-    assert sink.has("t0") and not sink.has("t1")  # one tile from an earlier run
-    sink.save("t1", np.ones(1))
-    assert last_kept() == "2 of 4 distance tiles of nlpd valid x train kept"
-    assert _interrupted_line() == (
+    opts = GlobalOptions(session=api.session(tmp_path / "store"))
+    assert opts.session is not None
+    assert _interrupted_line(opts).startswith("interrupted: nothing was finished yet")
+    tiles = _KeptTiles(opts.session.reporter, "nlpd valid x train", 4)
+    tiles.found(1)  # one tile from an earlier run
+    tiles.saved(1)
+    assert opts.session.last_kept() == "2 of 4 distance tiles of nlpd valid x train kept"
+    assert _interrupted_line(opts) == (
         "interrupted: 2 of 4 distance tiles of nlpd valid x train kept; "
         "rerun the same command to resume"
     )

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from percmusic_cli.errors import DataError, UsageError
+from percmusic_cli.execution import backends as scheduler
+from percmusic_cli.execution import memory
 from percmusic_cli.experiments.knn import nearest, predict_all_k, vote
 from percmusic_cli.experiments.topk import TopK, merge
-from percmusic_cli.steps import memory, scheduler
 
 
 @pytest.mark.parametrize("width", [1, 3, 7, 50])
@@ -64,14 +65,24 @@ def test_memory_sizes() -> None:
             memory.parse_size(bad)
 
 
-def test_scheduler_names() -> None:
-    assert scheduler.parse("local") is scheduler.LOCAL
-    assert scheduler.parse(None) is scheduler.LOCAL
-    assert scheduler.parse("tcp://10.0.0.5:8786").target == "tcp://10.0.0.5:8786"
+def test_scheduler_names(tmp_path: Path) -> None:
+    assert scheduler.parse("local").describe() == "local"
+    assert scheduler.parse(None).describe() == "local"
+    assert scheduler.parse("tcp://10.0.0.5:8786").describe() == "address tcp://10.0.0.5:8786"
     with pytest.raises(UsageError, match="choose local, dask"):
         scheduler.parse("cluster-please")
     with pytest.raises(UsageError, match="no such scheduler file"):
         scheduler.parse("missing-scheduler.json")
+    garbage = tmp_path / "scheduler.json"
+    garbage.write_bytes(b"\x00\xffnot json")
+    for bad, why in (
+        ("tcp://h:notaport", "not a scheduler address"),
+        ("foo://x", "not a scheduler address"),
+        ("tcp://h:70000", "not a scheduler address"),
+        (str(garbage), "not a Dask scheduler file"),
+    ):
+        with pytest.raises(UsageError, match=why):
+            scheduler.parse(bad)
 
 
 def test_without_the_extra_dask_is_a_usage_error_naming_the_install(
@@ -80,12 +91,14 @@ def test_without_the_extra_dask_is_a_usage_error_naming_the_install(
     monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
     with pytest.raises(UsageError, match=r"pip install 'percmusic\[dask\]'"):
         scheduler.parse("dask")
-    assert scheduler.parse("local") is scheduler.LOCAL
+    assert scheduler.parse("local").describe() == "local"
 
 
 def test_cli_bad_scheduler_and_budget_are_one_line_usage_errors(cli: Any) -> None:
     for args, word in (
         (("--scheduler", "bogus", "status"), "--scheduler 'bogus'"),
+        (("--scheduler", "tcp://h:notaport", "train"), "--scheduler 'tcp://h:notaport'"),
+        (("--scheduler", "foo://x", "train", "--loss", "mse"), "--scheduler 'foo://x'"),
         (("--memory-budget", "lots", "status"), "--memory-budget 'lots'"),
     ):
         result = cli(*args)

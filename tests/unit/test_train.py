@@ -51,6 +51,9 @@ class _Recorder:
     def log(self, message: str) -> None:
         self.events.append(("log", message))
 
+    def kept(self, message: str) -> None:
+        self.events.append(("kept", message))
+
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(run).model.state_dict()

@@ -1,7 +1,6 @@
-"""The memory budget for distance blocks: past it, steps stream instead of holding N x M.
+"""Memory budget arithmetic: parse a size, bytes of dense blocks, a human-readable size.
 
-Process-wide, set once by the CLI's global `--memory-budget` (or `$PERCMUSIC_MEMORY_BUDGET`)
-through `api.use_memory_budget`; the default is 2 GB."""
+The budget itself belongs to a `Session` (`session.budget`); the default is 2 GB."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from percmusic_cli.errors import UsageError
 
 DEFAULT = 2 * 1024**3
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
-_budget = DEFAULT
 
 
 def parse_size(text: str) -> int:
@@ -23,13 +21,11 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[unit])
 
 
-def use(nbytes: int) -> None:
-    global _budget
-    _budget = nbytes
-
-
-def budget() -> int:
-    return _budget
+def budget_bytes(size: str | int | None) -> int:
+    """A budget from a size string, a byte count, or None (the default)."""
+    if size is None:
+        return DEFAULT
+    return size if isinstance(size, int) else parse_size(size)
 
 
 def dense_bytes(shapes: list[tuple[int, int]]) -> int:
