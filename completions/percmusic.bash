@@ -8,7 +8,7 @@ _percmusic() {
         case "$w" in
             --store) skip=1; store="${COMP_WORDS[i+1]}" ;;
             --store=*) store="${w#--store=}" ;;
-            --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--format|--frames|--hidden|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--memory-budget|--metric|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--scheduler|--seed|--seeds|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--wait-workers|--weights) skip=1 ;;
+            --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--format|--frames|--hidden|--hubness|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--memory-budget|--metric|--metrics|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--resamples|--scheduler|--seed|--seeds|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--wait-workers|--weights) skip=1 ;;
             -*) ;;
             *) path="$path $w" ;;
         esac
@@ -21,7 +21,7 @@ _percmusic() {
         --device) COMPREPLY=($(compgen -W "auto cpu cuda" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "pdf svg png" -- "$cur")); return ;;
         --model) COMPREPLY=($(compgen -W "$(percmusic __complete-ids models "$store" 2>/dev/null)" -- "$cur")); return ;;
-        --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--format|--frames|--hidden|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--memory-budget|--metric|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--scheduler|--seed|--seeds|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--wait-workers|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --archive-max-mb|--archive-max-ratio|--batch|--clips-per-class|--data|--dataset|--device|--file|--folds|--format|--frames|--hidden|--hubness|--k-max|--kind|--label-column|--latent|--loss|--lr|--manifest|--memory-budget|--metric|--metrics|--model|--n-boot|--n-mels|--nonlinearity|--out|--pairs|--patch|--pool|--preset|--ratios|--refit|--resamples|--scheduler|--seed|--seeds|--select-on|--split|--steps|--store|--subset|--threads|--tile|--wait|--wait-workers|--weights) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     local words=""
     case "${path# }" in
@@ -29,17 +29,17 @@ _percmusic() {
         "results show"|"results show "*) words="--plot --json --csv --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "check"|"check "*) words="--repair --sources --json --help" ;;
         "classify"|"classify "*) words="--model --pool --controls --no-controls --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
-        "compare"|"compare "*) words="--n-boot --seed --json --csv --help" ;;
+        "compare"|"compare "*) words="--n-boot --seed --json --csv --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "dashboard"|"dashboard "*) words="--out --help" ;;
         "demo"|"demo "*) words="--clips-per-class --device --json --help" ;;
         "distances") words="stats --metric --pairs --dataset --device --tile --threads --json --help" ;;
         "features"|"features "*) words="--dataset --frames --n-mels --device --json --help" ;;
-        "figures"|"figures "*) words="--out --format --dataset --json --help" ;;
+        "figures"|"figures "*) words="--out --format --dataset --json --help $(percmusic __complete-ids runs "$store" 2>/dev/null)" ;;
         "filter"|"filter "*) words="--split --dataset --seed --ratios --file --json --help" ;;
         "ingest"|"ingest "*) words="--manifest --label-column --subset --dataset --synthetic --clips-per-class --force --archive-max-mb --archive-max-ratio --json --help" ;;
-        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --force --json --allow-degenerate --help" ;;
+        "knn"|"knn "*) words="--metric --k-max --weights --select-on --refit --n-boot --seed --dataset --device --hubness --force --json --allow-degenerate --help" ;;
         "metrics"|"metrics "*) words="--json --help" ;;
-        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --seeds --folds --json --allow-degenerate --help" ;;
+        "reproduce"|"reproduce "*) words="--quick --preset --dataset --device --seed --seeds --folds --metrics --resamples --hubness --json --allow-degenerate --help" ;;
         "results") words="show --kind --metric --dataset --split --json --csv --help" ;;
         "rm"|"rm "*) words="--yes -y --json --help $(percmusic __complete-ids runs "$store" 2>/dev/null) $(percmusic __complete-ids models "$store" 2>/dev/null)" ;;
         "status"|"status "*) words="--errors --json --help" ;;
