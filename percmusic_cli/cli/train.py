@@ -84,7 +84,7 @@ def train(
         )
         return
     row = api.train(
-        output.store(create=cfg.data == "noise"),  # noise needs no data: it may start a store
+        output.store(),
         cfg,
         model_cfg,
         dataset=dataset,
@@ -110,7 +110,7 @@ def _train_several(
     cfgs: list[TrainConfig], model_cfg: ModelConfig, dataset: str | None, as_json: bool
 ) -> None:
     rows = api.train_many(
-        output.store(create=cfgs[0].data == "noise"),
+        output.store(),
         cfgs,
         model_cfg,
         dataset=dataset,

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from percmusic_cli import metric_names
 from percmusic_cli.cli.app import _interrupted_line
+from percmusic_cli.cli.state import GlobalOptions
 from percmusic_cli.config import ModelConfig, TrainConfig
 from percmusic_cli.errors import UsageError
+from percmusic_cli.execution import Session
 from percmusic_cli.experiments.train import train
 from percmusic_cli.metrics import registry
-from percmusic_cli.progress import forget_kept, last_kept
+from percmusic_cli.progress import NullReporter
 from percmusic_cli.steps.distances import _KeptTiles, metric_list
+from percmusic_cli.store import Store
 
 TINY = ModelConfig(hidden_channels=4, latent_channels=2, stages=2)
 
@@ -47,6 +49,9 @@ class _StopAt:
     def log(self, message: str) -> None:
         pass
 
+    def kept(self, message: str) -> None:
+        pass
+
 
 @pytest.mark.parametrize(("first", "stop"), [(3, 1), (6, 2), (7, 1)])
 def test_a_resumed_training_interrupted_again_says_what_is_kept(
@@ -55,37 +60,24 @@ def test_a_resumed_training_interrupted_again_says_what_is_kept(
     # `first` steps (checkpoints every 3), then a resumed run stopped before its next one.
     train(_cfg(20), TINY, tmp_path, stop_after=first)
     kept_step = first - first % 3
-    forget_kept()
+    session = Session(Store(tmp_path / "store"), _StopAt(stop))  # type: ignore[arg-type]
     with pytest.raises(KeyboardInterrupt):
-        train(_cfg(20), TINY, tmp_path, reporter=_StopAt(stop))  # type: ignore[arg-type]
-    assert last_kept() == f"mse checkpoint at step {kept_step} of 20 kept"
-    assert _interrupted_line() == (
+        train(_cfg(20), TINY, tmp_path, reporter=session.reporter)
+    assert session.last_kept() == f"mse checkpoint at step {kept_step} of 20 kept"
+    assert _interrupted_line(GlobalOptions(session=session)) == (
         f"interrupted: mse checkpoint at step {kept_step} of 20 kept; "
         "rerun the same command to resume"
     )
 
 
-class _Sink:
-    def __init__(self, stored: int) -> None:
-        self.tiles = {f"t{i}": np.zeros(1) for i in range(stored)}
-
-    def has(self, key: str) -> bool:
-        return key in self.tiles
-
-    def load(self, key: str) -> np.ndarray:
-        return self.tiles[key]
-
-    def save(self, key: str, tile: np.ndarray) -> None:
-        self.tiles[key] = tile
-
-
 @pytest.mark.parametrize("stored", [1, 3, 10])
-def test_resumed_tiles_count_as_kept_before_any_new_tile(stored: int) -> None:
-    forget_kept()
-    sink = _KeptTiles(_Sink(stored), "mse test x train", 12)  # type: ignore[arg-type]
-    for i in range(stored + 1):
-        sink.has(f"t{i}")
-    assert last_kept() == f"{stored} of 12 distance tiles of mse test x train kept"
+def test_resumed_tiles_count_as_kept_before_any_new_tile(tmp_path: Path, stored: int) -> None:
+    session = Session(Store(tmp_path / "store"), NullReporter())
+    tiles = _KeptTiles(session.reporter, "mse test x train", 12)
+    tiles.found(stored)
+    assert session.last_kept() == f"{stored} of 12 distance tiles of mse test x train kept"
+    tiles.saved(1)
+    assert session.last_kept() == f"{stored + 1} of 12 distance tiles of mse test x train kept"
 
 
 def test_a_broken_metric_says_why_without_or_all(monkeypatch: pytest.MonkeyPatch) -> None:
