@@ -372,8 +372,9 @@ def train(
 ) -> dict[str, Any]:
     """Train (or resume, or reuse) an autoencoder; returns its models-table row."""
     from percmusic_cli.config import ModelConfig
-    from percmusic_cli.steps.train import train_model
+    from percmusic_cli.steps.train import check_losses, train_model
 
+    check_losses([config])
     s = as_session(session, reporter)
     with s.store.writer(wait_s, f"train --loss {config.loss}"):
         view = None
@@ -393,8 +394,9 @@ def train_many(
     """Several autoencoders (one per config, e.g. per loss); with a Dask scheduler each
     training run is its own task on the cluster. Models-table rows in the configs' order."""
     from percmusic_cli.config import ModelConfig
-    from percmusic_cli.steps.train import train_models
+    from percmusic_cli.steps.train import check_losses, train_models
 
+    check_losses(configs)
     losses = ",".join(c.loss for c in configs)
     s = as_session(session, reporter)
     with s.store.writer(wait_s, f"train --loss {losses}"):

@@ -24,3 +24,14 @@ class Cli:
         result = self(*args, "--json")
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
+
+
+def empty_store(root: Path) -> Path:
+    """A store with its database and no data: only `ingest` and `demo` create one from
+    the command line, so a test that trains on noise from the CLI starts from this."""
+    from percmusic_cli.store import Store
+
+    root.mkdir(parents=True, exist_ok=True)
+    with Store(root).connect():
+        pass
+    return root

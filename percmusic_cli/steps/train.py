@@ -260,3 +260,10 @@ def find_model(store: Store, ref: str) -> dict[str, Any] | None:
         return None
     with store.connect(read_only=True) as con:
         return sm.get_model(con, ref)
+
+
+def check_losses(cfgs: list[TrainConfig]) -> None:
+    """Each loss name checked before the store is opened: a typo or a broken plugin is
+    its own usage error, never hidden behind the store's state ("no store at PATH")."""
+    for cfg in cfgs:
+        registry.get(cfg.loss)

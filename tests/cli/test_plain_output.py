@@ -93,6 +93,7 @@ def test_results_known_dataset_filters(study: Cli) -> None:
 
 
 def test_results_dataset_on_an_empty_store_is_refused(cli: Cli) -> None:
+    cli.store.mkdir(parents=True)  # an empty store (a missing one is "no store at PATH")
     result = cli("results", "--dataset", "nope")
     assert result.exit_code == 1
     assert "unknown --dataset 'nope'" in result.stderr
@@ -104,7 +105,7 @@ def test_log_lines_stay_one_line(
 ) -> None:
     from percmusic_cli.cli import output
 
-    monkeypatch.setattr(output.OPTIONS, "quiet", False)
+    assert not output.options().quiet  # outside a command: the defaults
     output.note(f"skipped {name}: not audio")
     output.warn(f"warning: {name} is empty")
     err = capsys.readouterr().err

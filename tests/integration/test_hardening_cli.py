@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from clitools import Cli
+from clitools import Cli, empty_store
 from trees import SR, tone_clip, write_wav
 from typer.testing import Result
 
@@ -123,6 +123,7 @@ def test_changed_and_deleted_sources_are_noticed(cli: Cli, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("loss", "lr"), [("mse", "1e30"), ("nlpd", "1e30"), ("nlpd", "1e10")])
 def test_diverging_training_stops_with_exit_2(cli: Cli, loss: str, lr: str) -> None:
+    empty_store(cli.store)
     args = ("--steps", "3", "--batch", "2", "--patch", "32", "--hidden", "4", "--latent", "4")
     result = cli("train", "--loss", loss, *args, "--lr", lr, "--device", "cpu")
     line = _one_line_error(result, 2, "diverged", f"model ae-{loss}-noise-")

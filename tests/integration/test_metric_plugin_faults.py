@@ -259,21 +259,21 @@ def test_a_plugins_keys_carry_its_package_version_and_spec_version(plugin: Insta
     plugin("v1", L1 + spec_of("vv", "l1"), {"vv": "SPEC_vv"}, dist="pm-v", version="1.0")
     cfg = TrainConfig(loss="vv", steps=2, batch_size=2, patch=16, device="cpu")
     tiny = ModelConfig(hidden_channels=4, latent_channels=2, stages=2)
-    first = DistanceConfig(metric="vv").key_fields()
+    first = registry.key_fields(DistanceConfig(metric="vv"))
     assert first["plugin"] == {"package": "pm-v", "version": "1.0", "spec_version": ""}
     mid = model_id(cfg, tiny, None)
     sys.modules.pop("v1", None)
     for info in (Path(sys.path[0])).glob("pm_v-*.dist-info"):
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pm-v\nVersion: 1.1\n")
     registry.reset()
-    assert DistanceConfig(metric="vv").key_fields() != first
+    assert registry.key_fields(DistanceConfig(metric="vv")) != first
     assert model_id(cfg, tiny, None) != mid
     edited = L1 + spec_of("vv", "l1", version="dev2")
     (Path(sys.path[0]) / "v1.py").write_text(HEADER + edited)
     sys.modules.pop("v1", None)
     registry.reset()
-    assert DistanceConfig(metric="vv").key_fields()["plugin"]["spec_version"] == "dev2"
-    assert "plugin" not in DistanceConfig(metric="mse").key_fields()
+    assert registry.key_fields(DistanceConfig(metric="vv"))["plugin"]["spec_version"] == "dev2"
+    assert "plugin" not in registry.key_fields(DistanceConfig(metric="mse"))
 
 
 # ------------------------------------------------------------------ through the CLI

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clitools import empty_store
 
 from percmusic_cli import api
 
@@ -37,7 +38,7 @@ def _free_port() -> int:
 
 
 def test_no_scheduler_answering_is_one_line_and_train_writes_no_row(tmp_path: Path) -> None:
-    root = tmp_path / "store"
+    root = empty_store(tmp_path / "store")
     args = [
         "--store", str(root), "--scheduler", f"tcp://127.0.0.1:{_free_port()}",
         "--wait-workers", "2", "train", "--loss", "mse", "--steps", "2", "--device", "cpu",
@@ -150,7 +151,7 @@ def test_too_few_open_files_for_dask_is_one_line(tmp_path: Path) -> None:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
 
-    root = tmp_path / "store"
+    root = empty_store(tmp_path / "store")
     args = [
         "--store", str(root), "--scheduler", "dask", "--wait-workers", "30",
         "train", "--loss", "mse", "--steps", "2", "--device", "cpu",
