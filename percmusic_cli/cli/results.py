@@ -29,6 +29,7 @@ CSV_KEYS = (
     "accuracy",
     "f1_macro",
     "seed",
+    "fold",
     "loss_ratio",
     "macro_classes",
     "wall_s",

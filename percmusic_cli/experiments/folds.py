@@ -8,12 +8,23 @@ bootstrap). Repeated random splits test some tracks several times and others nev
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from percmusic_cli.errors import UsageError
+
+# A fold run's split name (steps/folds.py): "<split>/fold<i>of<k>-s<seed>".
+_FOLD = re.compile(r"/fold(\d+)of(\d+)-s(-?\d+)$")
+
+
+def fold_of(split: str) -> tuple[str, str]:
+    """('random', '2/5') for a fold run's split 'random/fold2of5-s0'; (split, '') else."""
+    m = _FOLD.search(split)
+    return (split, "") if m is None else (split[: m.start()], f"{m.group(1)}/{m.group(2)}")
+
 
 # Fewer test tracks per class than this: scores move in steps of 1/n and most differences
 # cannot be resolved; reproduce prints a hint.

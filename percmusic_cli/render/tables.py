@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from percmusic_cli.classifiers import registry
+from percmusic_cli.experiments.folds import fold_of
 from percmusic_cli.experiments.report import ClassifierResult, Evaluation
 from percmusic_cli.render import fmt, safe
 
@@ -109,15 +109,6 @@ def _param_cell(row: Mapping[str, Any]) -> str:
     return f"{text} ({method})" if method else text
 
 
-_FOLD = re.compile(r"/fold(\d+)of(\d+)-s(-?\d+)$")
-
-
-def _fold_of(split: str) -> tuple[str, str]:
-    """('random', '2/5') for a fold run's split 'random/fold2of5-s0'; (split, '') else."""
-    m = _FOLD.search(split)
-    return (split, "") if m is None else (split[: m.start()], f"{m.group(1)}/{m.group(2)}")
-
-
 # Columns a narrow terminal drops, in this order, so run ids stay whole on one line: the
 # date, the metric (part of every run id: kind-metric-hash), the selection score, the
 # accuracy, then k / C (a latent run's id of 47 characters needs all of that at 80).
@@ -133,7 +124,7 @@ def _run_columns(
         "metric/loss": [safe.shown(r.get("metric") or fmt.MISSING) for r in rows],
     }
     # A repeated study's runs: the split's base name, then fold and seed columns.
-    designs = [_fold_of(str(r.get("split") or "")) for r in rows]
+    designs = [fold_of(str(r.get("split") or "")) for r in rows]
     if show_split:
         columns["split"] = [safe.shown(d[0] or fmt.MISSING) for d in designs]
     if any(d[1] for d in designs):
@@ -187,7 +178,7 @@ def runs_table(
     when `width` leaves room for it. A run id is never folded: at 80 columns the metric
     (part of the id) and other columns make room for it (see _DROPPABLE)."""
     # Runs of several splits get a split column; runs of one split name it in the title.
-    splits = sorted({_fold_of(str(r["split"]))[0] for r in rows if r.get("split")})
+    splits = sorted({fold_of(str(r["split"]))[0] for r in rows if r.get("split")})
     show_split = len(splits) > 1
     heading = _title(title)
     if not show_split and splits:

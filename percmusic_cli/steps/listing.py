@@ -8,6 +8,7 @@ from typing import Any
 
 from percmusic_cli import metric_names
 from percmusic_cli.errors import UsageError
+from percmusic_cli.experiments.folds import fold_of
 from percmusic_cli.store import Store
 
 
@@ -45,7 +46,11 @@ def list_results(
             if value is not None and value not in valid:
                 listed = ", ".join(valid) or "none stored yet"
                 raise UsageError(f"unknown {option} {value!r}: choose one of {listed}")
-        return sr.list_runs(con, kind=kind, name=name, dataset=dataset, split=split)
+        rows = sr.list_runs(con, kind=kind, name=name, dataset=dataset, split=split)
+    for row in rows:  # a repeated study's run: its split's base name and its fold ("2/5")
+        row["split_base"], row["fold"] = fold_of(str(row.get("split") or ""))
+        row["fold"] = row["fold"] or None
+    return rows
 
 
 def list_models(store: Store) -> list[dict[str, Any]]:

@@ -173,3 +173,7 @@ def test_a_plugin_metric_runs_through_the_repeated_study(site: Path, cli: Cli) -
     assert {"knn-mp:l1", "knn:l1", "ae:l1"} <= set(out["summary"])
     assert len(out["summary"]["ae:l1"]["per_run"]) == 2  # folds x seeds
     assert out["n_boot"] == 400 and 0 < out["chance_f1"] < 1
+    # `results` says which fold and seed each of the study's runs belongs to.
+    listed = cli.json("results", "--kind", "knn", "--metric", "l1")
+    assert {(r["fold"], r["seed"]) for r in listed} >= {("1/2", 0), ("2/2", 0)}
+    assert {r["split_base"] for r in listed} == {listed[0]["split_base"]}

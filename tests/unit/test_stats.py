@@ -226,3 +226,12 @@ def test_small_valid_is_used_when_cross_validation_is_impossible() -> None:
     assert cv_reason(one_each, "valid", 2) is None
     two_each = {"train": ["a", "a", "b", "b"], "valid": ["a", "b"], "test": ["a", "b"]}
     assert cv_reason(two_each, "valid", 2) is not None
+
+
+def test_fold_of_reads_a_fold_runs_split_name() -> None:
+    from percmusic_cli.experiments.folds import fold_of
+
+    assert fold_of("random/fold2of5-s0") == ("random", "2/5")
+    assert fold_of("fault-filtered/fold10of10-s-3") == ("fault-filtered", "10/10")
+    assert fold_of("random") == ("random", "")
+    assert fold_of("my/fold2of5") == ("my/fold2of5", "")  # no seed: not a fold run
