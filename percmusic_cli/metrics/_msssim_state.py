@@ -14,7 +14,7 @@ from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, g
 
 _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
-_PAIR_CHUNK = 4
+_PAIR_GROUP = 4  # pairs per group sharing a first image, handed to a thread at once
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndar
     c1, c2 = constants(cfg)
     out = np.empty(ia.shape[0], dtype=np.float64)
     weights = np.asarray(cfg.weights, dtype=np.float64)
-    starts = pair_groups(ia, _PAIR_CHUNK)
+    starts = pair_groups(ia, _PAIR_GROUP)
     # Groups handed out one at a time as threads free up, not one half per thread: on shared
     # cores a descheduled thread would hold its whole half back. Pairs are independent, so
     # neither the grouping nor the chunking changes a bit.

@@ -25,7 +25,7 @@ def test_grouped_pairs_give_the_bits_of_single_pairs(monkeypatch: pytest.MonkeyP
     ia = np.repeat(np.arange(5), 5)
     ib = np.tile(np.arange(5), 5)
     grouped = msssim_pairs_values(state, state, ia, ib)
-    monkeypatch.setattr(_msssim_state, "_PAIR_CHUNK", 1)
+    monkeypatch.setattr(_msssim_state, "_PAIR_GROUP", 1)
     single = msssim_pairs_values(state, state, ia, ib)
     assert np.array_equal(grouped, single)
     assert np.all(grouped.reshape(5, 5).diagonal() < 1e-6)
