@@ -25,6 +25,10 @@ from numba import prange
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from percmusic_cli.metrics._simd import allow_wide_vectors
+
+allow_wide_vectors()  # before numba compiles or loads anything
+
 # No "arcp"/"afn" either: with them a vectorised division became an approximate reciprocal
 # (vrcpps) plus a Newton step, whose bits differ between CPU models and from the exact scalar
 # division of the loop's tail.
