@@ -15,8 +15,8 @@ from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, g
 _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
 # Pairs per group sharing a first image, handed to a thread at once. The 930 run streams its
-# images from DRAM, so reading the first image once per 16 pairs, not 4, took it from 150.5 s
-# to 98.7 s (RESULTS.md).
+# images from DRAM; reading the first image once per 16 pairs, not 4, took it from 150.5 s
+# to 98.7 s once, but on a noisy machine (RESULTS.md: to be confirmed quiet).
 _PAIR_GROUP = 16
 
 
