@@ -2,9 +2,10 @@
 
 Batched tensor code is memory bound here (protocol.md: ~25 ms/pair); this loop keeps a ring of
 `win` horizontally filtered product rows in cache and, per output row, filters vertically,
-applies the SSIM formula and adds it to per-column sums, in one pass. Per image, the pooled
-images, local means and variances of every scale come precomputed (flattened, `offsets` per
-scale), so a pair costs only its cross term.
+applies the SSIM formula and adds it to per-column sums, in one pass (for the default 7-tap
+window, a ring of 8 rows and two output rows per pass, which share 6 of their 7 input rows).
+Per image, the pooled images, local means and variances of every scale come precomputed
+(flattened, `offsets` per scale), so a pair costs only its cross term.
 
 Determinism: fast-math without reassociation or contraction. With them the sums' order (and
 fused multiply-adds) depended on how LLVM inlined this code, so a freshly compiled copy and the
@@ -23,6 +24,10 @@ from llvmlite import ir
 from numba import prange
 from numba.core import cgutils, types
 from numba.extending import intrinsic
+
+from percmusic_cli.metrics._simd import allow_wide_vectors
+
+allow_wide_vectors()  # before numba compiles or loads anything
 
 # No "arcp"/"afn" either: with them a vectorised division became an approximate reciprocal
 # (vrcpps) plus a Newton step, whose bits differ between CPU models and from the exact scalar
@@ -104,6 +109,15 @@ def _vfilter(ring: np.ndarray, i: int, acc: np.ndarray, g: np.ndarray, wo: int) 
 
 
 @numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _prod_row(xa: np.ndarray, xb: np.ndarray, row: int, width: int, prod: np.ndarray) -> None:
+    """prod[j] = xa[row, j] * xb[row, j]."""
+    ra = xa[row * width : (row + 1) * width]
+    rb = xb[row * width : (row + 1) * width]
+    for j in range(width):
+        prod[j] = ra[j] * rb[j]
+
+
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
 def _cs_row7(
     ring: np.ndarray,
     i: int,
@@ -116,11 +130,12 @@ def _cs_row7(
     cs_col: np.ndarray,
     wo: int,
 ) -> None:
-    """Vertical 7-tap filter, cs formula and column sum in one pass (fewer loads and stores)."""
+    """Vertical 7-tap filter, cs formula and column sum for one output row in one pass."""
     two = np.float32(2.0)
+    n = ring.shape[0]
     g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
-    r0, r1, r2 = ring[i % 7], ring[(i + 1) % 7], ring[(i + 2) % 7]
-    r3, r4, r5, r6 = ring[(i + 3) % 7], ring[(i + 4) % 7], ring[(i + 5) % 7], ring[(i + 6) % 7]
+    r0, r1, r2 = ring[i % n], ring[(i + 1) % n], ring[(i + 2) % n]
+    r3, r4, r5, r6 = ring[(i + 3) % n], ring[(i + 4) % n], ring[(i + 5) % n], ring[(i + 6) % n]
     for j in range(wo):
         s = _fma(g1, r1[j], g0 * r0[j])
         s = _fma(g2, r2[j], s)
@@ -129,6 +144,109 @@ def _cs_row7(
         s = _fma(g5, r5[j], s)
         s = _fma(g6, r6[j], s)
         cs_col[j] += _fma(two, _fma(-m1[j], m2[j], s), c2f) / (v1[j] + v2[j] + c2f)
+
+
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _cs_rows2(
+    ring: np.ndarray,
+    i: int,
+    g: np.ndarray,
+    m1: np.ndarray,
+    m2: np.ndarray,
+    v1: np.ndarray,
+    v2: np.ndarray,
+    c2f: np.float32,
+    cs_col: np.ndarray,
+    wo: int,
+) -> None:
+    """Output rows i and i + 1 in one pass over the 8 ring rows they share: each column sum
+    still adds row i's term, then row i + 1's (the same order and bits as one row at a time),
+    with one load and store of the sums and of six ring rows where two passes had two.
+    m1..v2 hold the statistics of rows i and i + 1 back to back."""
+    two = np.float32(2.0)
+    g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+    r0, r1, r2, r3 = ring[i % 8], ring[(i + 1) % 8], ring[(i + 2) % 8], ring[(i + 3) % 8]
+    r4, r5, r6, r7 = ring[(i + 4) % 8], ring[(i + 5) % 8], ring[(i + 6) % 8], ring[(i + 7) % 8]
+    m1b, m2b, v1b, v2b = m1[wo : 2 * wo], m2[wo : 2 * wo], v1[wo : 2 * wo], v2[wo : 2 * wo]
+    for j in range(wo):
+        a1, a2, a3, a4, a5, a6 = r1[j], r2[j], r3[j], r4[j], r5[j], r6[j]
+        s = _fma(g1, a1, g0 * r0[j])
+        s = _fma(g2, a2, s)
+        s = _fma(g3, a3, s)
+        s = _fma(g4, a4, s)
+        s = _fma(g5, a5, s)
+        s = _fma(g6, a6, s)
+        t = _fma(g1, a2, g0 * a1)
+        t = _fma(g2, a3, t)
+        t = _fma(g3, a4, t)
+        t = _fma(g4, a5, t)
+        t = _fma(g5, a6, t)
+        t = _fma(g6, r7[j], t)
+        c = cs_col[j] + _fma(two, _fma(-m1[j], m2[j], s), c2f) / (v1[j] + v2[j] + c2f)
+        cs_col[j] = c + _fma(two, _fma(-m1b[j], m2b[j], t), c2f) / (v1b[j] + v2b[j] + c2f)
+
+
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
+def _cs_means7(
+    xa: np.ndarray,
+    mua: np.ndarray,
+    s2a: np.ndarray,
+    xb: np.ndarray,
+    mub: np.ndarray,
+    s2b: np.ndarray,
+    bs: np.ndarray,
+    x0: int,
+    m0: int,
+    height: int,
+    width: int,
+    g: np.ndarray,
+    c2: float,
+    out: np.ndarray,
+) -> None:
+    """out[q] = mean cs term of (a, image bs[q] of set b) at one scale, 7-tap window.
+
+    Per pair, a ring of 8 horizontally filtered rows and two output rows per vertical pass.
+    The group's pairs share image a and advance together, two rows at a time, so a's rows and
+    statistics come from memory once per group and from cache for the other pairs (the
+    kernel is bound by that traffic: ~4 MB per pair at the first scale). Each pair's
+    arithmetic is unchanged, so grouping changes no bit. Whole rows, not column blocks:
+    blocks of 256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
+    wo = width - 6
+    ho = height - 6
+    npx = height * width
+    nm = ho * wo
+    group = bs.shape[0]
+    ring = np.empty((group, 8, wo), np.float32)
+    prod = np.empty(width, np.float32)
+    cs_col = np.zeros((group, wo), np.float32)
+    c2f = np.float32(c2)
+    for q in range(group):
+        xq = xb[bs[q], x0 : x0 + npx]
+        for row in range(6):
+            _prod_row(xa, xq, row, width, prod)
+            _hfilter(prod, ring[q, row], g, wo)
+    for i in range(0, ho, 2):
+        lo = i * wo
+        hi = min(lo + 2 * wo, nm)
+        m1, v1 = mua[lo:hi], s2a[lo:hi]
+        for q in range(group):
+            b = bs[q]
+            xq = xb[b, x0 : x0 + npx]
+            rq = ring[q]
+            m2, v2 = mub[b, m0 + lo : m0 + hi], s2b[b, m0 + lo : m0 + hi]
+            _prod_row(xa, xq, i + 6, width, prod)
+            _hfilter(prod, rq[(i + 6) % 8], g, wo)
+            if i + 1 == ho:  # odd count: the last row alone
+                _cs_row7(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
+                continue
+            _prod_row(xa, xq, i + 7, width, prod)
+            _hfilter(prod, rq[(i + 7) % 8], g, wo)
+            _cs_rows2(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
+    for q in range(group):
+        cs_sum = np.float64(0.0)
+        for j in range(wo):
+            cs_sum += np.float64(cs_col[q, j])
+        out[q] = cs_sum / nm
 
 
 @numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
@@ -171,9 +289,6 @@ def _scale_terms(
         i = row - (k - 1)
         lo, hi = i * wo, (i + 1) * wo
         m1, m2, v1, v2 = mua[lo:hi], mub[lo:hi], s2a[lo:hi], s2b[lo:hi]
-        if k == 7 and not want_ssim:
-            _cs_row7(ring, i, g, m1, m2, v1, v2, c2f, cs_col, wo)
-            continue
         _vfilter(ring, i, acc, g, wo)
         # The formula overwrites acc (one store stream besides the loads, so LLVM's alias
         # checks stay within its limit and the loop vectorises), then the column sums add it.
@@ -203,6 +318,7 @@ def _scale_terms(
 def msssim_pairs(
     ia: np.ndarray,
     ib: np.ndarray,
+    starts: np.ndarray,
     xa: np.ndarray,
     mua: np.ndarray,
     s2a: np.ndarray,
@@ -219,21 +335,33 @@ def msssim_pairs(
     weights: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b)."""
+    """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b). Pairs
+    starts[t]..starts[t + 1] form group t and share one image of set a."""
     scales = weights.shape[0]
-    for p in prange(ia.shape[0]):
-        a = ia[p]
-        b = ib[p]
-        value = 1.0
+    for t in prange(starts.shape[0] - 1):
+        p0, p1 = starts[t], starts[t + 1]
+        a = ia[p0]
+        terms = np.empty((scales, p1 - p0))
         for s in range(scales):
             x0, x1 = x_off[s], x_off[s + 1]
             m0, m1 = m_off[s], m_off[s + 1]
             last = s == scales - 1
-            cs, ssim = _scale_terms(
-                xa[a, x0:x1], xb[b, x0:x1], mua[a, m0:m1], mub[b, m0:m1],
-                s2a[a, m0:m1], s2b[b, m0:m1], heights[s], widths[s], g, c1, c2, last,
-            )  # fmt: skip
-            term = ssim if last else cs
-            # relu of each term before the weighted product, as pytorch_msssim does
-            value *= max(term, 0.0) ** weights[s]
-        out[p] = 1.0 - value
+            if g.shape[0] == 7 and not last:
+                _cs_means7(
+                    xa[a, x0:x1], mua[a, m0:m1], s2a[a, m0:m1], xb, mub, s2b, ib[p0:p1],
+                    x0, m0, heights[s], widths[s], g, c2, terms[s],
+                )  # fmt: skip
+                continue
+            for q in range(p1 - p0):
+                b = ib[p0 + q]
+                cs, ssim = _scale_terms(
+                    xa[a, x0:x1], xb[b, x0:x1], mua[a, m0:m1], mub[b, m0:m1],
+                    s2a[a, m0:m1], s2b[b, m0:m1], heights[s], widths[s], g, c1, c2, last,
+                )  # fmt: skip
+                terms[s, q] = ssim if last else cs
+        for q in range(p1 - p0):
+            value = 1.0
+            for s in range(scales):
+                # relu of each term before the weighted product, as pytorch_msssim does
+                value *= max(terms[s, q], 0.0) ** weights[s]
+            out[p0 + q] = 1.0 - value

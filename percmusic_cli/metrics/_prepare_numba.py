@@ -10,6 +10,10 @@ import numba
 import numpy as np
 from numba import prange
 
+from percmusic_cli.metrics._simd import allow_wide_vectors
+
+allow_wide_vectors()  # before numba compiles or loads anything
+
 _W5 = np.array([0.05, 0.25, 0.4, 0.25, 0.05])
 
 

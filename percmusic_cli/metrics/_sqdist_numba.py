@@ -7,6 +7,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from percmusic_cli.metrics._simd import allow_wide_vectors
+
+allow_wide_vectors()  # before numba compiles or loads anything
+
 _FAST = {"nnan", "ninf", "nsz", "arcp", "afn"}
 
 

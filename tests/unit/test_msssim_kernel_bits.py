@@ -26,9 +26,12 @@ print(digest.hexdigest())
 """
 
 
-def _run(cache: Path, threads: int) -> str:
+def _run(cache: Path, threads: int, features: str | None = None) -> str:
     env = {**os.environ, "PERCMUSIC_CACHE": str(cache)}
     env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("NUMBA_CPU_FEATURES", None)
+    if features is not None:
+        env["NUMBA_CPU_FEATURES"] = features
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(threads)],
         env=env,
@@ -48,3 +51,9 @@ def test_fresh_and_cached_compiles_give_the_same_bits(tmp_path: Path) -> None:
     one_thread = _run(cache, 1)
     assert len(fresh) == 64
     assert fresh == cached == one_thread
+    # The host's own features keep LLVM's 256-bit preference; the package drops it on AVX-512
+    # CPUs (metrics/_simd.py). The vector width must not change a bit.
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    assert _run(cache, 2, llvm.get_host_cpu_features().flatten()) == fresh
