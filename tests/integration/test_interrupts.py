@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from clitools import empty_store
 
 REPO = Path(__file__).resolve().parents[2]
 # A child of a background job inherits SIGINT ignored; restore Python's Ctrl-C handler so
@@ -27,7 +28,7 @@ TINY = ["--steps", "100000", "--batch", "1", "--patch", "16", "--hidden", "2", "
 def test_interrupted_training_says_which_checkpoint_is_kept(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    store = tmp_path / "store"
+    store = empty_store(tmp_path / "store")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PERCMUSIC_MODEL_CACHE": str(tmp_path / "c")}
     cmd = [sys.executable, "-c", MAIN, "--store", str(store), "-q", "train", "--loss", "mse"]
     proc = subprocess.Popen(
