@@ -476,7 +476,10 @@ def memory_limits(base: Path, work: Path) -> list[Case]:
         ("distances", "stats", "--metric", "mse"),
         ("features", "--frames", "96"),
     ):
-        for vmem in ("1500000", "800000"):
+        # 1.5 GB as the issue names. At 800 MB the dynamic loader itself can abort
+        # ("cannot allocate memory for thread-local data", exit 127) before any of our code
+        # runs, and `distances stats` was seen to hang once (RESULTS.md): not yet a case.
+        for vmem in ("1500000",):
             store = copy_store(base, work, "ulimit")
             r = run(store, *args, prefix=f"ulimit -v {vmem};")
             out.append(judged("limits", f"ulimit -v {vmem} {' '.join(args[:2])}", [r]))
