@@ -22,7 +22,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("group", ["bad rows", "interrupted rm", "special files", "memory"])
 def test_issue20_class_is_handled(work: Path, group: str) -> None:
     cases = attacks20.main(work, (group,))
-    assert len(cases) >= 5
+    assert len(cases) >= 4  # memory: ulimit -v 1.5 GB on four steps
     failed = [(c.name, c.detail) for c in cases if not c.handled]
     assert not failed, failed
     if group == "interrupted rm":
