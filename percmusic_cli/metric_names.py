@@ -10,41 +10,26 @@ Installed packages add metrics through the entry-point group `percmusic.metrics`
 from __future__ import annotations
 
 import functools
-import importlib.util
-import pkgutil
-import re
-from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
+from importlib.metadata import EntryPoint
 
+from percmusic_cli import discovery
 from percmusic_cli.errors import UsageError
 
 ENTRY_POINT_GROUP = "percmusic.metrics"
 BUILTIN_PACKAGE = "percmusic_cli.metrics"
-_DEFINES_SPEC = re.compile(r"^SPEC\s*[:=]", re.MULTILINE)
 
 
 @functools.cache
 def builtin_modules() -> dict[str, str]:
     """Built-in metric name -> module path, sorted by name."""
-    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
-    assert spec is not None and spec.submodule_search_locations is not None
-    found = {}
-    for folder in spec.submodule_search_locations:
-        for info in pkgutil.iter_modules([folder]):
-            source = Path(folder) / f"{info.name}.py"
-            if info.name.startswith("_") or info.ispkg or not source.is_file():
-                continue
-            if _DEFINES_SPEC.search(source.read_text(encoding="utf-8")):
-                found[info.name] = f"{BUILTIN_PACKAGE}.{info.name}"
-    return dict(sorted(found.items()))
+    return discovery.spec_modules(BUILTIN_PACKAGE)
 
 
 @functools.cache
 def plugin_entry_points() -> dict[str, EntryPoint]:
     """Installed plugin metrics by name; a plugin may not shadow a built-in name (the
     registry reports such a plugin as broken)."""
-    eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
-    return {ep.name: ep for ep in eps}
+    return discovery.group_entry_points(ENTRY_POINT_GROUP)
 
 
 def names() -> tuple[str, ...]:

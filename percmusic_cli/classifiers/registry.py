@@ -16,14 +16,13 @@ import dataclasses
 import functools
 import importlib
 import importlib.util
-import pkgutil
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
+from importlib.metadata import EntryPoint
 from typing import TYPE_CHECKING, Any
 
+from percmusic_cli import discovery
 from percmusic_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ ENTRY_POINT_GROUP = "percmusic.classifiers"
 BUILT_IN = "built-in"
 INPUTS = ("distances", "latents")
 _PACKAGE = "percmusic_cli.classifiers"
-_DEFINES_SPEC = re.compile(r"^SPEC\s*[:=]", re.MULTILINE)
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")  # a run id starts with it: no dash, no space
 
 # get("test", "train") -> distances: rows the first part's tracks, columns the second's.
@@ -89,23 +87,12 @@ _broken: dict[str, str] = {}
 @functools.cache
 def builtin_modules() -> dict[str, str]:
     """Built-in classifier name -> module path."""
-    found = importlib.util.find_spec(_PACKAGE)
-    assert found is not None and found.submodule_search_locations is not None
-    out = {}
-    for folder in found.submodule_search_locations:
-        for info in pkgutil.iter_modules([folder]):
-            source = Path(folder) / f"{info.name}.py"
-            if info.name.startswith("_") or info.ispkg or not source.is_file():
-                continue
-            if _DEFINES_SPEC.search(source.read_text(encoding="utf-8")):
-                out[info.name] = f"{_PACKAGE}.{info.name}"
-    return dict(sorted(out.items()))
+    return discovery.spec_modules(_PACKAGE)
 
 
 @functools.cache
 def plugin_entry_points() -> dict[str, EntryPoint]:
-    eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
-    return {ep.name: ep for ep in eps}
+    return discovery.group_entry_points(ENTRY_POINT_GROUP)
 
 
 def _load_all() -> None:
