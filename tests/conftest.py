@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,6 +79,28 @@ def _one_torch_thread() -> Iterator[None]:
 
 
 # CLI fixtures ----------------------------------------------------------------------
+
+
+def _build_click_command_once() -> None:
+    """Typer turns the app into a Click command on every `CliRunner.invoke`: ~90 ms of
+    signature and annotation evaluation per call, more than most commands take on a tiny
+    store. The app is fixed once imported (its options read registries when they run, not
+    when built), so the tests build each app's command once per process."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, Any]] = {}
+
+    def once(app: Any) -> Any:
+        hit = built.get(id(app))
+        if hit is None or hit[0] is not app:
+            hit = built[id(app)] = (app, build(app))
+        return hit[1]
+
+    typer.testing._get_command = once
+
+
+_build_click_command_once()
 
 
 @pytest.fixture

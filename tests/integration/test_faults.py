@@ -106,6 +106,7 @@ def test_kill_between_array_write_and_its_row_leaves_a_leftover_not_a_problem(
     assert faults.fingerprint(store) == ref.prints["features"]
 
 
+@pytest.mark.slow  # three CLI stages in subprocesses; the kill tests share its stores
 def test_fingerprint_tells_stages_apart(ref: Any) -> None:
     ref.upto("features")
     prints = ref.prints

@@ -74,10 +74,12 @@ def test_chance_is_the_expected_weighted_f1_of_a_stratified_guess() -> None:
     rng = np.random.default_rng(0)
     from sklearn.metrics import f1_score
 
-    sims = [
-        f1_score(codes, rng.choice(3, size=10, p=[0.6, 0.3, 0.1]), average="weighted")
-        for _ in range(4000)
-    ]
+    from percmusic_cli.experiments.stats import weighted_f1_codes
+
+    guesses = rng.choice(3, size=(4000, 10), p=[0.6, 0.3, 0.1])
+    sims = weighted_f1_codes(codes, guesses, 3)  # vectorised: 4000 sklearn calls took 12 s
+    for g, f in zip(guesses[:20], sims[:20], strict=True):  # ... and equal to sklearn's
+        assert f == pytest.approx(f1_score(codes, g, average="weighted", zero_division=0))
     assert abs(np.mean(sims) - chance_f1(codes, 3)) < 0.05
 
 
