@@ -9,6 +9,7 @@ names, several formats, an empty label folder, a stray file and a duplicate trac
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
@@ -139,3 +140,15 @@ def study(tmp_path_factory: pytest.TempPathFactory, gtzan_tree: TinyTree) -> Cli
         result = c(*args)
         assert result.exit_code == 0, (args, result.output)
     return c
+
+
+@pytest.fixture
+def short_quick_preset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick preset with 20 training steps instead of 200: for tests of the study's
+    wiring (what runs, what is stored and shown), not of what training learns, which
+    tests/unit/test_train.py and test_models.py check. Still named "quick"."""
+    from percmusic_cli.config import PRESETS
+
+    train, model = PRESETS["quick"]
+    short = dataclasses.replace(train, steps=20, checkpoint_every=10)
+    monkeypatch.setitem(PRESETS, "quick", (short, model))

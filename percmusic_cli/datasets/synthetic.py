@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import numpy as np
 from percmusic_cli.progress import NullReporter, Reporter
 
 SAMPLE_RATE = 22050
+_MAX_WORKERS = 4  # threads making clips
 GENERATOR_VERSION = 1  # bump when the sound of any clip changes
 MANIFEST = ".synthetic.json"  # hidden: discovery skips it
 
@@ -361,15 +363,27 @@ def write_dataset(
     trust = _trust_existing(target, manifest)
     total = clips_per_class * len(SYNTHETIC_LABELS)
     task = reporter.task("synthetic clips", total=total, unit="clips")
-    paths: list[Path] = []
+    jobs = [(label, i) for label in SYNTHETIC_LABELS for i in range(clips_per_class)]
+    paths = [clip_path(target, label, i) for label, i in jobs]
+    todo = [
+        j for j, p in zip(jobs, paths, strict=True) if not (trust and _already_there(p, frames, sr))
+    ]
+    task.advance(total - len(todo))
+
+    def make(job: tuple[str, int]) -> np.ndarray:
+        return generate_clip(job[0], job[1], seconds, sr, seed)
+
+    # Each clip has its own generator, so clips made side by side are the same bits; numpy's
+    # array loops release the GIL, so threads make the 200 demo clips ~2x faster on 2 cores.
+    # A few clips at a time: at most a window of clips is held in memory.
+    workers = max(1, min(_MAX_WORKERS, len(os.sched_getaffinity(0))))
     try:
-        for label in SYNTHETIC_LABELS:
-            for index in range(clips_per_class):
-                path = clip_path(target, label, index)
-                if not (trust and _already_there(path, frames, sr)):
-                    _write_atomic(path, generate_clip(label, index, seconds, sr, seed), sr)
-                paths.append(path)
-                task.advance(1)
+        with ThreadPoolExecutor(workers) as pool:
+            for start in range(0, len(todo), 4 * workers):
+                window = todo[start : start + 4 * workers]
+                for (label, i), audio in zip(window, pool.map(make, window), strict=True):
+                    _write_atomic(clip_path(target, label, i), audio, sr)
+                    task.advance(1)
     finally:
         task.close()
     (target / MANIFEST).write_text(manifest, encoding="utf-8")

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(1500)  # the quick study: three autoencoders and every arm
+@pytest.mark.usefixtures("short_quick_preset")
 def test_demo_is_the_study_and_stores_it(tmp_path: Path) -> None:
     store = api.open_store(tmp_path / "store")
     assert api.latest_study(store) is None

@@ -135,7 +135,8 @@ def test_a_broken_plugin_is_a_one_line_usage_error_in_the_cli(site: Path, cli: C
     assert api.models(Store(cli.store)) == []  # no phantom "training" row
 
 
-@pytest.mark.slow  # trains two autoencoders per seed (--quick: 200 steps each)
+@pytest.mark.slow  # trains two autoencoders per seed (--quick, shortened to 20 steps)
+@pytest.mark.usefixtures("short_quick_preset")
 def test_a_plugin_metric_runs_through_the_repeated_study(site: Path, cli: Cli) -> None:
     install(site, {"l1": "percmusic_l1:spec"})
     # 4 clips per class: 2 folds leave 2 training tracks per class for KNN's inner CV.

@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from percmusic_cli.audio import decode
+from percmusic_cli.datasets import synthetic
 from percmusic_cli.datasets.folder import discover
 from percmusic_cli.datasets.synthetic import SYNTHETIC_LABELS, generate_clip, write_dataset
 from percmusic_cli.progress import NullReporter
@@ -84,3 +85,15 @@ def test_written_clip_matches_generator(tmp_path: Path) -> None:
     written = sf.read(str(path), dtype="float32")[0]
     expected = generate_clip("waltz", 0, 1.0, 22050, seed=3)
     np.testing.assert_allclose(written, expected, atol=1 / 32767 + 1e-6)
+
+
+def test_clips_made_in_threads_are_the_bytes_made_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threaded = synthetic.write_dataset(tmp_path / "threads", clips_per_class=3, seconds=0.5)
+    monkeypatch.setattr(synthetic, "_MAX_WORKERS", 1)
+    single = synthetic.write_dataset(tmp_path / "one", clips_per_class=3, seconds=0.5)
+    assert len(threaded) == len(single) == 3 * len(synthetic.SYNTHETIC_LABELS)
+    for a, b in zip(threaded, single, strict=True):
+        assert a.relative_to(tmp_path / "threads") == b.relative_to(tmp_path / "one")
+        assert a.read_bytes() == b.read_bytes()
