@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -46,20 +44,17 @@ def test_split_lines_give_each_part_its_share_of_every_label() -> None:
 
 
 @pytest.mark.slow
-def test_tiny_study_prints_every_stage_and_the_total(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PERCMUSIC_CACHE": str(tmp_path / "cache")}
+@pytest.mark.usefixtures("short_quick_preset")  # the stages and table, not what training learns
+def test_tiny_study_prints_every_stage_and_the_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["--n", "20", "--seconds", "3", "--frames", "128", "--preset", "quick"]
-    out = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--keep", str(tmp_path / "s")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args, "--keep", str(tmp_path / "s")])
+    _module().main()  # in this process: no second torch import, and the shortened preset
+    out = capsys.readouterr().out
     for stage in ("synthesize audio", "ingest", "features", "distances", "reproduce"):
-        assert re.search(rf"^\| {stage}[^|]* \| \d+\.\d \|", out.stdout, re.M), stage
-    assert "train 10" in out.stdout and "valid 4" in out.stdout and "test 6" in out.stdout
-    total = re.search(r"^STUDY-20: whole study in (\d+\.\d) s wall", out.stdout, re.M)
+        assert re.search(rf"^\| {stage}[^|]* \| \d+\.\d \|", out, re.M), stage
+    assert "train 10" in out and "valid 4" in out and "test 6" in out
+    total = re.search(r"^STUDY-20: whole study in (\d+\.\d) s wall", out, re.M)
     assert total is not None and float(total.group(1)) > 0
     assert (tmp_path / "s" / "store").is_dir()  # --keep kept the store
