@@ -194,6 +194,7 @@ def _cs_means7(
     xb: np.ndarray,
     mub: np.ndarray,
     s2b: np.ndarray,
+    as_: np.ndarray,
     bs: np.ndarray,
     x0: int,
     m0: int,
@@ -203,14 +204,17 @@ def _cs_means7(
     c2: float,
     out: np.ndarray,
 ) -> None:
-    """out[q] = mean cs term of (a, image bs[q] of set b) at one scale, 7-tap window.
+    """out[q] = mean cs term of (image as_[q] of set a, image bs[q] of set b) at one scale,
+    7-tap window.
 
     Per pair, a ring of 8 horizontally filtered rows and two output rows per vertical pass.
-    The group's pairs share image a and advance together, two rows at a time, so a's rows and
-    statistics come from memory once per group and from cache for the other pairs (the
-    kernel is bound by that traffic: ~4 MB per pair at the first scale). Each pair's
-    arithmetic is unchanged, so grouping changes no bit. Whole rows, not column blocks:
-    blocks of 256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
+    The group's pairs advance together, two rows at a time. A group is a block of A first
+    images x B second images (msssim_tile) or a run of pairs sharing their first image
+    (pair_groups), listed first image by first image, so each image's rows and statistics
+    come from memory once per group per step and from cache for its other pairs (the kernel
+    is bound by that traffic: ~4 MB per image at the first scale). Each pair's arithmetic is
+    unchanged, so the grouping changes no bit. Whole rows, not column blocks: blocks of
+    256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
     wo = width - 6
     ho = height - 6
     npx = height * width
@@ -221,25 +225,27 @@ def _cs_means7(
     cs_col = np.zeros((group, wo), np.float32)
     c2f = np.float32(c2)
     for q in range(group):
+        xp = xa[as_[q], x0 : x0 + npx]
         xq = xb[bs[q], x0 : x0 + npx]
         for row in range(6):
-            _prod_row(xa, xq, row, width, prod)
+            _prod_row(xp, xq, row, width, prod)
             _hfilter(prod, ring[q, row], g, wo)
     for i in range(0, ho, 2):
-        lo = i * wo
-        hi = min(lo + 2 * wo, nm)
-        m1, v1 = mua[lo:hi], s2a[lo:hi]
+        lo = m0 + i * wo
+        hi = min(lo + 2 * wo, m0 + nm)
         for q in range(group):
-            b = bs[q]
+            a, b = as_[q], bs[q]
+            xp = xa[a, x0 : x0 + npx]
             xq = xb[b, x0 : x0 + npx]
             rq = ring[q]
-            m2, v2 = mub[b, m0 + lo : m0 + hi], s2b[b, m0 + lo : m0 + hi]
-            _prod_row(xa, xq, i + 6, width, prod)
+            m1, v1 = mua[a, lo:hi], s2a[a, lo:hi]
+            m2, v2 = mub[b, lo:hi], s2b[b, lo:hi]
+            _prod_row(xp, xq, i + 6, width, prod)
             _hfilter(prod, rq[(i + 6) % 8], g, wo)
             if i + 1 == ho:  # odd count: the last row alone
                 _cs_row7(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
                 continue
-            _prod_row(xa, xq, i + 7, width, prod)
+            _prod_row(xp, xq, i + 7, width, prod)
             _hfilter(prod, rq[(i + 7) % 8], g, wo)
             _cs_rows2(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
     for q in range(group):
@@ -336,11 +342,10 @@ def msssim_pairs(
     out: np.ndarray,
 ) -> None:
     """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b). Pairs
-    starts[t]..starts[t + 1] form group t and share one image of set a."""
+    starts[t]..starts[t + 1] form group t, which advances through each scale together."""
     scales = weights.shape[0]
     for t in prange(starts.shape[0] - 1):
         p0, p1 = starts[t], starts[t + 1]
-        a = ia[p0]
         terms = np.empty((scales, p1 - p0))
         for s in range(scales):
             x0, x1 = x_off[s], x_off[s + 1]
@@ -348,12 +353,12 @@ def msssim_pairs(
             last = s == scales - 1
             if g.shape[0] == 7 and not last:
                 _cs_means7(
-                    xa[a, x0:x1], mua[a, m0:m1], s2a[a, m0:m1], xb, mub, s2b, ib[p0:p1],
+                    xa, mua, s2a, xb, mub, s2b, ia[p0:p1], ib[p0:p1],
                     x0, m0, heights[s], widths[s], g, c2, terms[s],
                 )  # fmt: skip
                 continue
             for q in range(p1 - p0):
-                b = ib[p0 + q]
+                a, b = ia[p0 + q], ib[p0 + q]
                 cs, ssim = _scale_terms(
                     xa[a, x0:x1], xb[b, x0:x1], mua[a, m0:m1], mub[b, m0:m1],
                     s2a[a, m0:m1], s2b[b, m0:m1], heights[s], widths[s], g, c1, c2, last,

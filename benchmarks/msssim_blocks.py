@@ -1,0 +1,167 @@
+"""1 - MS-SSIM kernel: pairs grouped by first image (a past commit's kernel) against blocks of
+first x second images (this tree's), side by side in one process.
+
+Both kernels run on the same prepared 128 x 1290 images, on one rectangular tile (first
+`--rect` images x the next `--rect`) and one diagonal tile of one set (all pairs of the first
+`--diag` images), the variants interleaved in every repeat. The past kernel is the file
+`percmusic_cli/metrics/_msssim_numba.py` at `--old-rev` (git show'n into a folder outside the
+repository) with runs of 16 pairs sharing their first image, as that commit grouped them.
+Prints ms per pair (best and median of the repeats), the ratio to the past kernel, and
+whether every value is bit-identical to it.
+
+    .venv/bin/python benchmarks/msssim_blocks.py [--blocks 4x4,2x8,4x8,8x4] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numba
+import numpy as np
+import torch
+
+from percmusic_cli.config import MsssimConfig
+from percmusic_cli.metrics import _msssim_numba
+from percmusic_cli.metrics._msssim_state import (
+    MsssimState,
+    _layout,
+    block_pairs,
+    pair_groups,
+    prepare_msssim,
+)
+from percmusic_cli.metrics.msssim import constants, gaussian_window
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from pairwise import synthetic  # noqa: E402
+
+
+def old_kernel(rev: str) -> ModuleType:
+    """The kernel file at `rev`, imported from a copy outside the repository (numba caches it
+    there, keyed by that path)."""
+    folder = Path(tempfile.gettempdir()) / f"percmusic_msssim_kernel_{rev}"
+    folder.mkdir(exist_ok=True)
+    path = folder / "msssim_kernel_old.py"
+    if not path.exists():
+        src = subprocess.run(
+            ["git", "show", f"{rev}:percmusic_cli/metrics/_msssim_numba.py"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        path.write_text(src)
+    spec = importlib.util.spec_from_file_location("msssim_kernel_old", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(
+    kernel: Any, state: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """kernel.msssim_pairs on (ia, ib) in the groups `starts`, as _pairs_cpu calls it."""
+    assert state.flat is not None
+    cfg = state.config
+    x_off, m_off, hs, ws = _layout(state)
+    g = gaussian_window(cfg, torch.float32, "cpu").numpy()
+    c1, c2 = constants(cfg)
+    out = np.empty(ia.shape[0], dtype=np.float64)
+    weights = np.asarray(cfg.weights, dtype=np.float64)
+    with numba.parallel_chunksize(1):
+        kernel.msssim_pairs(
+            ia, ib, starts, *state.flat, *state.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out
+        )
+    return out
+
+
+def tiles(rect: int, diag: int) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+    """name: (first images, second images, upper triangle only)."""
+    return {
+        f"rect {rect} x {rect}": (np.arange(rect), np.arange(rect, 2 * rect), False),
+        f"diag {diag}": (np.arange(diag), np.arange(diag), True),
+    }
+
+
+def variants(
+    ri: np.ndarray, ci: np.ndarray, upper: bool, blocks: list[tuple[int, int]]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """name: (ia, ib, starts, position of each pair in the past kernel's order)."""
+    i, j = np.divmod(np.arange(len(ri) * len(ci)), len(ci))
+    if upper:
+        i, j = i[i < j], j[i < j]
+    flat = {int(k): p for p, k in enumerate(i * len(ci) + j)}
+    ia, ib = ri[i].astype(np.int64), ci[j].astype(np.int64)
+    out = {"old: runs of 16": (ia, ib, pair_groups(ia, 16), np.arange(len(ia)))}
+    for a, b in blocks:
+        bi, bj, starts = block_pairs(len(ri), len(ci), (a, b), upper)
+        pos = np.array([flat[int(k)] for k in bi * len(ci) + bj])
+        out[f"new: blocks {a} x {b}"] = (
+            ri[bi].astype(np.int64),
+            ci[bj].astype(np.int64),
+            starts,
+            pos,
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--old-rev", default="6eb2dc8")
+    parser.add_argument("--blocks", default="4x4,2x8,4x8,8x4")
+    parser.add_argument("--rect", type=int, default=64)
+    parser.add_argument("--diag", type=int, default=96)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    blocks = [tuple(int(v) for v in b.split("x")) for b in args.blocks.split(",")]
+    old = old_kernel(args.old_rev)
+    images = synthetic(max(2 * args.rect, args.diag), seed=1)
+    state = prepare_msssim(images, MsssimConfig(), "cpu")
+    print(f"load before: {os.getloadavg()[0]:.2f}; numba threads {numba.get_num_threads()}")
+    for name, (ri, ci, upper) in tiles(args.rect, args.diag).items():
+        cases = variants(ri, ci, upper, blocks)  # type: ignore[arg-type]
+        ref: np.ndarray | None = None
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        same: dict[str, bool] = {}
+        for k, (ia, ib, _, _) in cases.items():  # compile / load and warm
+            kern = old if k.startswith("old") else _msssim_numba
+            run(kern, state, ia[:2], ib[:2], np.array([0, 2]))
+        for _ in range(args.repeats):
+            for k, (ia, ib, starts, pos) in cases.items():
+                kern = old if k.startswith("old") else _msssim_numba
+                start = time.perf_counter()
+                vals = run(kern, state, ia, ib, starts)
+                times[k].append((time.perf_counter() - start) / len(ia) * 1e3)
+                back = np.empty_like(vals)
+                back[pos] = vals
+                if ref is None:
+                    ref = back
+                same[k] = bool(np.array_equal(back, ref)) and same.get(k, True)
+        n = len(cases["old: runs of 16"][0])
+        print(f"\n{name}: {n} pairs, {args.repeats} repeats interleaved")
+        print("| kernel | best ms/pair | median ms/pair | old / this (median) | bit-identical |")
+        print("| --- | ---: | ---: | ---: | --- |")
+        base = float(np.median(times["old: runs of 16"]))
+        for k, ts in times.items():
+            med = float(np.median(ts))
+            print(f"| {k} | {min(ts):.4f} | {med:.4f} | {base / med:.2f}x | {same[k]} |")
+    print(f"\nload after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
