@@ -15,7 +15,7 @@ whether every value is bit-identical to it.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import os
 import subprocess
 import sys
@@ -60,11 +60,9 @@ def old_kernel(rev: str) -> ModuleType:
             text=True,
         ).stdout
         path.write_text(src)
-    spec = importlib.util.spec_from_file_location("msssim_kernel_old", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    # imported by name: numba's cache reloads a kernel's environment by its module's name
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("msssim_kernel_old")
 
 
 def run(
