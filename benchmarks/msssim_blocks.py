@@ -92,7 +92,11 @@ def tiles(rect: int, diag: int) -> dict[str, tuple[np.ndarray, np.ndarray, bool]
 
 
 def variants(
-    ri: np.ndarray, ci: np.ndarray, upper: bool, blocks: list[tuple[int, int]]
+    ri: np.ndarray,
+    ci: np.ndarray,
+    upper: bool,
+    blocks: list[tuple[int, int]],
+    old_blocks: list[tuple[int, int]],
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """name: (ia, ib, starts, position of each pair in the past kernel's order)."""
     i, j = np.divmod(np.arange(len(ri) * len(ci)), len(ci))
@@ -101,15 +105,25 @@ def variants(
     flat = {int(k): p for p, k in enumerate(i * len(ci) + j)}
     ia, ib = ri[i].astype(np.int64), ci[j].astype(np.int64)
     out = {"old: runs of 16": (ia, ib, pair_groups(ia, 16), np.arange(len(ia)))}
-    for a, b in blocks:
+    named = [("old", b) for b in old_blocks] + [("new", b) for b in blocks]
+    for which, (a, b) in named:
         bi, bj, starts = block_pairs(len(ri), len(ci), (a, b), upper)
         pos = np.array([flat[int(k)] for k in bi * len(ci) + bj])
-        out[f"new: blocks {a} x {b}"] = (
+        out[f"{which}: blocks {a} x {b}"] = (
             ri[bi].astype(np.int64),
             ci[bj].astype(np.int64),
             starts,
             pos,
         )
+    return out
+
+
+def shapes(text: str) -> list[tuple[int, int]]:
+    """Block shapes from "4x4,2x8": [(4, 4), (2, 8)]."""
+    out = []
+    for item in filter(None, text.split(",")):
+        a, b = item.split("x")
+        out.append((int(a), int(b)))
     return out
 
 
@@ -119,6 +133,11 @@ def main() -> None:
     )
     parser.add_argument("--old-rev", default="6eb2dc8")
     parser.add_argument("--blocks", default="4x4,2x8,4x8,8x4")
+    parser.add_argument(
+        "--old-blocks",
+        default="",
+        help="blocks to run the past kernel with too (only for a rev whose kernel has them)",
+    )
     parser.add_argument("--rect", type=int, default=64)
     parser.add_argument("--diag", type=int, default=96)
     parser.add_argument("--repeats", type=int, default=3)
@@ -126,13 +145,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         numba.set_num_threads(args.threads)
-    blocks = [tuple(int(v) for v in b.split("x")) for b in args.blocks.split(",")]
+    blocks, old_blocks = shapes(args.blocks), shapes(args.old_blocks)
     old = old_kernel(args.old_rev)
     images = synthetic(max(2 * args.rect, args.diag), seed=1)
     state = prepare_msssim(images, MsssimConfig(), "cpu")
     print(f"load before: {os.getloadavg()[0]:.2f}; numba threads {numba.get_num_threads()}")
     for name, (ri, ci, upper) in tiles(args.rect, args.diag).items():
-        cases = variants(ri, ci, upper, blocks)  # type: ignore[arg-type]
+        cases = variants(ri, ci, upper, blocks, old_blocks)
         ref: np.ndarray | None = None
         times: dict[str, list[float]] = {k: [] for k in cases}
         same: dict[str, bool] = {}
