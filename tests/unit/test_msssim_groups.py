@@ -4,6 +4,7 @@ never spans two first images, and a tile's blocks hold each of its pairs exactly
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
@@ -101,3 +102,26 @@ def test_blocked_tile_equals_the_pair_list_path(state: MsssimState) -> None:
     tile = msssim_tile(state, state, slice(2, 9), slice(3, 11))
     pairs = msssim_pairs_values(state, state, np.repeat(ri, len(ci)), np.tile(ci, len(ri)))
     assert np.array_equal(tile, pairs.reshape(len(ri), len(ci)))
+
+
+@pytest.mark.parametrize(
+    ("config", "digest"),
+    [
+        (MsssimConfig(), "28167fc62391b4679445d6bedf6f9e0588618d3767d0c55c948e6dc87bfa37c3"),
+        (
+            MsssimConfig(win_size=5, weights=(0.2, 0.3, 0.5)),
+            "ac222d0f59e8fcd03141827ec28771c6381bae7249743cdb07abe8e1d4a5aaec",
+        ),
+    ],
+)
+def test_tiles_keep_the_bits_of_the_kernel_before_blocks(config: MsssimConfig, digest: str) -> None:
+    """Stored matrices computed before tiles ran in blocks must resume bit for bit: the
+    digests are of the same matrices from commit 6eb2dc8's kernel (runs of 16 pairs sharing
+    their first image), taken with benchmarks/msssim_blocks.py's old_kernel."""
+    rng = np.random.default_rng(3)
+    common = rng.random((97, 131), dtype=np.float32)
+    images = (0.6 * common + 0.4 * rng.random((9, 97, 131), dtype=np.float32)).astype(np.float32)
+    state = prepare_msssim(images, config, "cpu")
+    tile = msssim_tile(state, state, slice(0, 9), slice(0, 9))
+    assert 0.2 < tile[tile > 0].min() < tile.max() < 0.3
+    assert hashlib.sha256(tile.tobytes()).hexdigest() == digest
