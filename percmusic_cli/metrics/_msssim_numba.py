@@ -3,9 +3,16 @@
 Batched tensor code is memory bound here (protocol.md: ~25 ms/pair); this loop keeps a ring of
 `win` horizontally filtered product rows in cache and, per output row, filters vertically,
 applies the SSIM formula and adds it to per-column sums, in one pass (for the default 7-tap
-window, a ring of 8 rows and two output rows per pass, which share 6 of their 7 input rows).
+window, a ring of 10 rows and four output rows per pass, which share their middle 4 input rows).
 Per image, the pooled images, local means and variances of every scale come precomputed
 (flattened, `offsets` per scale), so a pair costs only its cross term.
+
+Grouping: the pairs of a group run through each scale together, four rows at a time. A tile
+(msssim_tile) is cut into blocks of 4 first x 4 second images, so each image's rows come from
+DRAM once per block and from cache for its other pairs, where one pair at a time streamed
+both images (~2.5 MB at all scales) per pair; a pair list falls back to runs of pairs that
+share their first image. Every pair's arithmetic and order of additions is the same in any
+group, so the grouping changes no bit (tests/unit/test_msssim_groups.py pins the digests).
 
 Determinism: fast-math without reassociation or contraction. With them the sums' order (and
 fused multiply-adds) depended on how LLVM inlined this code, so a freshly compiled copy and the
@@ -159,7 +166,8 @@ def _cs_rows2(
     cs_col: np.ndarray,
     wo: int,
 ) -> None:
-    """Output rows i and i + 1 in one pass over the 8 ring rows they share: each column sum
+    """Output rows i and i + 1 in one pass over the 8 ring rows they share (the tail of a
+    scale: ring rows are taken modulo the ring's length): each column sum
     still adds row i's term, then row i + 1's (the same order and bits as one row at a time),
     with one load and store of the sums and of six ring rows where two passes had two.
     m1..v2 hold the statistics of rows i and i + 1 back to back."""
@@ -268,14 +276,14 @@ def _cs_means7(
     """out[q] = mean cs term of (image as_[q] of set a, image bs[q] of set b) at one scale,
     7-tap window.
 
-    Per pair, a ring of 8 horizontally filtered rows and two output rows per vertical pass.
-    The group's pairs advance together, two rows at a time. A group is a block of A first
-    images x B second images (msssim_tile) or a run of pairs sharing their first image
-    (pair_groups), listed first image by first image, so each image's rows and statistics
-    come from memory once per group per step and from cache for its other pairs (the kernel
-    is bound by that traffic: ~4 MB per image at the first scale). Each pair's arithmetic is
-    unchanged, so the grouping changes no bit. Whole rows, not column blocks: blocks of
-    256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
+    Per pair, a ring of 10 horizontally filtered rows and four output rows per vertical pass
+    (then two and one for the scale's last rows). The group's pairs advance together, four
+    rows at a time. A group is a block of A first images x B second images (msssim_tile) or
+    a run of pairs sharing their first image (pair_groups), listed first image by first
+    image, so each image's rows and statistics come from memory once per group per step and
+    from cache for its other pairs (~1.9 MB per image at the first scale). Each pair's
+    arithmetic is unchanged, so the grouping changes no bit. Whole rows, not column blocks:
+    blocks of 256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
     wo = width - 6
     ho = height - 6
     npx = height * width
