@@ -16,9 +16,11 @@ _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
 # The kernel runs a group of pairs through each scale together, two rows at a time, so an
 # image with several pairs in the group is read from DRAM once per group, not once per pair
-# (the 930 run streams ~3.7 MB per image per pair and is bound by it). A tile is cut into
-# blocks of _BLOCK = (first images, second images): 4 x 4 reads 8 images for 16 pairs where
-# runs of 16 pairs sharing their first image read 17. An arbitrary pair list falls back to
+# (x, mean and variance at every scale: ~2.5 MB per image, 2.3 GB for 930, far beyond the
+# caches). A tile is cut into blocks of _BLOCK = (first images, second images): 4 x 4 reads
+# 8 images for 16 pairs where runs of 16 pairs sharing their first image read 17, and ran
+# 1.3-1.5x faster per pair; 4 x 2 and 3 x 3 measured within noise of it, 2 x 8, 4 x 8 and
+# 8 x 4 slower (benchmarks/RESULTS.md). An arbitrary pair list falls back to
 # runs of at most _PAIR_GROUP pairs that share their first image. Either way every pair's
 # arithmetic is the same, so neither changes a bit (tests/unit/test_msssim_groups.py).
 _PAIR_GROUP = 16
