@@ -14,7 +14,7 @@ from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, g
 
 _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
-# The kernel runs a group of pairs through each scale together, two rows at a time, so an
+# The kernel runs a group of pairs through each scale together, four rows at a time, so an
 # image with several pairs in the group is read from DRAM once per group, not once per pair
 # (x, mean and variance at every scale: ~2.5 MB per image, 2.3 GB for 930, far beyond the
 # caches). A tile is cut into blocks of _BLOCK = (first images, second images): 4 x 4 reads
