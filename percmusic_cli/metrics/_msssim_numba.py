@@ -3,9 +3,16 @@
 Batched tensor code is memory bound here (protocol.md: ~25 ms/pair); this loop keeps a ring of
 `win` horizontally filtered product rows in cache and, per output row, filters vertically,
 applies the SSIM formula and adds it to per-column sums, in one pass (for the default 7-tap
-window, a ring of 8 rows and two output rows per pass, which share 6 of their 7 input rows).
+window, a ring of 10 rows and four output rows per pass, which share their middle 4 input rows).
 Per image, the pooled images, local means and variances of every scale come precomputed
 (flattened, `offsets` per scale), so a pair costs only its cross term.
+
+Grouping: the pairs of a group run through each scale together, four rows at a time. A tile
+(msssim_tile) is cut into blocks of 4 first x 4 second images, so each image's rows come from
+DRAM once per block and from cache for its other pairs, where one pair at a time streamed
+both images (~2.5 MB at all scales) per pair; a pair list falls back to runs of pairs that
+share their first image. Every pair's arithmetic and order of additions is the same in any
+group, so the grouping changes no bit (tests/unit/test_msssim_groups.py pins the digests).
 
 Determinism: fast-math without reassociation or contraction. With them the sums' order (and
 fused multiply-adds) depended on how LLVM inlined this code, so a freshly compiled copy and the
@@ -159,14 +166,16 @@ def _cs_rows2(
     cs_col: np.ndarray,
     wo: int,
 ) -> None:
-    """Output rows i and i + 1 in one pass over the 8 ring rows they share: each column sum
+    """Output rows i and i + 1 in one pass over the 8 ring rows they share (the tail of a
+    scale: ring rows are taken modulo the ring's length): each column sum
     still adds row i's term, then row i + 1's (the same order and bits as one row at a time),
     with one load and store of the sums and of six ring rows where two passes had two.
     m1..v2 hold the statistics of rows i and i + 1 back to back."""
     two = np.float32(2.0)
+    n = ring.shape[0]
     g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
-    r0, r1, r2, r3 = ring[i % 8], ring[(i + 1) % 8], ring[(i + 2) % 8], ring[(i + 3) % 8]
-    r4, r5, r6, r7 = ring[(i + 4) % 8], ring[(i + 5) % 8], ring[(i + 6) % 8], ring[(i + 7) % 8]
+    r0, r1, r2, r3 = ring[i % n], ring[(i + 1) % n], ring[(i + 2) % n], ring[(i + 3) % n]
+    r4, r5, r6, r7 = ring[(i + 4) % n], ring[(i + 5) % n], ring[(i + 6) % n], ring[(i + 7) % n]
     m1b, m2b, v1b, v2b = m1[wo : 2 * wo], m2[wo : 2 * wo], v1[wo : 2 * wo], v2[wo : 2 * wo]
     for j in range(wo):
         a1, a2, a3, a4, a5, a6 = r1[j], r2[j], r3[j], r4[j], r5[j], r6[j]
@@ -186,6 +195,66 @@ def _cs_rows2(
         cs_col[j] = c + _fma(two, _fma(-m1b[j], m2b[j], t), c2f) / (v1b[j] + v2b[j] + c2f)
 
 
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+def _cs_rows4(
+    ring: np.ndarray,
+    i: int,
+    g: np.ndarray,
+    m1: np.ndarray,
+    m2: np.ndarray,
+    v1: np.ndarray,
+    v2: np.ndarray,
+    c2f: np.float32,
+    cs_col: np.ndarray,
+    wo: int,
+) -> None:
+    """Output rows i to i + 3 in one pass over the 10 ring rows they share (_cs_rows2 twice,
+    with one load and store of the sums, and 10 ring rows read where two passes read 16).
+    Each column sum still adds row i's term, then i + 1's, i + 2's and i + 3's, rounded to
+    float32 after each, so the bits are _cs_rows2's. m1..v2 hold rows i to i + 3."""
+    two = np.float32(2.0)
+    g0, g1, g2, g3, g4, g5, g6 = g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+    r0, r1, r2, r3 = ring[i % 10], ring[(i + 1) % 10], ring[(i + 2) % 10], ring[(i + 3) % 10]
+    r4, r5, r6 = ring[(i + 4) % 10], ring[(i + 5) % 10], ring[(i + 6) % 10]
+    r7, r8, r9 = ring[(i + 7) % 10], ring[(i + 8) % 10], ring[(i + 9) % 10]
+    m1b, m2b, v1b, v2b = m1[wo : 2 * wo], m2[wo : 2 * wo], v1[wo : 2 * wo], v2[wo : 2 * wo]
+    m1c, m2c = m1[2 * wo : 3 * wo], m2[2 * wo : 3 * wo]
+    v1c, v2c = v1[2 * wo : 3 * wo], v2[2 * wo : 3 * wo]
+    m1d, m2d = m1[3 * wo : 4 * wo], m2[3 * wo : 4 * wo]
+    v1d, v2d = v1[3 * wo : 4 * wo], v2[3 * wo : 4 * wo]
+    for j in range(wo):
+        a1, a2, a3, a4, a5, a6 = r1[j], r2[j], r3[j], r4[j], r5[j], r6[j]
+        a7, a8 = r7[j], r8[j]
+        s = _fma(g1, a1, g0 * r0[j])
+        s = _fma(g2, a2, s)
+        s = _fma(g3, a3, s)
+        s = _fma(g4, a4, s)
+        s = _fma(g5, a5, s)
+        s = _fma(g6, a6, s)
+        c = cs_col[j] + _fma(two, _fma(-m1[j], m2[j], s), c2f) / (v1[j] + v2[j] + c2f)
+        s = _fma(g1, a2, g0 * a1)
+        s = _fma(g2, a3, s)
+        s = _fma(g3, a4, s)
+        s = _fma(g4, a5, s)
+        s = _fma(g5, a6, s)
+        s = _fma(g6, a7, s)
+        c = c + _fma(two, _fma(-m1b[j], m2b[j], s), c2f) / (v1b[j] + v2b[j] + c2f)
+        s = _fma(g1, a3, g0 * a2)
+        s = _fma(g2, a4, s)
+        s = _fma(g3, a5, s)
+        s = _fma(g4, a6, s)
+        s = _fma(g5, a7, s)
+        s = _fma(g6, a8, s)
+        c = c + _fma(two, _fma(-m1c[j], m2c[j], s), c2f) / (v1c[j] + v2c[j] + c2f)
+        s = _fma(g1, a4, g0 * a3)
+        s = _fma(g2, a5, s)
+        s = _fma(g3, a6, s)
+        s = _fma(g4, a7, s)
+        s = _fma(g5, a8, s)
+        s = _fma(g6, r9[j], s)
+        cs_col[j] = c + _fma(two, _fma(-m1d[j], m2d[j], s), c2f) / (v1d[j] + v2d[j] + c2f)
+
+
 @numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _cs_means7(
     xa: np.ndarray,
@@ -194,6 +263,7 @@ def _cs_means7(
     xb: np.ndarray,
     mub: np.ndarray,
     s2b: np.ndarray,
+    as_: np.ndarray,
     bs: np.ndarray,
     x0: int,
     m0: int,
@@ -203,45 +273,55 @@ def _cs_means7(
     c2: float,
     out: np.ndarray,
 ) -> None:
-    """out[q] = mean cs term of (a, image bs[q] of set b) at one scale, 7-tap window.
+    """out[q] = mean cs term of (image as_[q] of set a, image bs[q] of set b) at one scale,
+    7-tap window.
 
-    Per pair, a ring of 8 horizontally filtered rows and two output rows per vertical pass.
-    The group's pairs share image a and advance together, two rows at a time, so a's rows and
-    statistics come from memory once per group and from cache for the other pairs (the
-    kernel is bound by that traffic: ~4 MB per pair at the first scale). Each pair's
-    arithmetic is unchanged, so grouping changes no bit. Whole rows, not column blocks:
+    Per pair, a ring of 10 horizontally filtered rows and four output rows per vertical pass
+    (then two and one for the scale's last rows). The group's pairs advance together, four
+    rows at a time. A group is a block of A first images x B second images (msssim_tile) or
+    a run of pairs sharing their first image (pair_groups), listed first image by first
+    image, so each image's rows and statistics come from memory once per group per step and
+    from cache for its other pairs (~1.9 MB per image at the first scale). Each pair's
+    arithmetic is unchanged, so the grouping changes no bit. Whole rows, not column blocks:
     blocks of 256-512 columns broke the prefetcher's streams and ran 1.5-2x slower."""
     wo = width - 6
     ho = height - 6
     npx = height * width
     nm = ho * wo
     group = bs.shape[0]
-    ring = np.empty((group, 8, wo), np.float32)
+    ring = np.empty((group, 10, wo), np.float32)
     prod = np.empty(width, np.float32)
     cs_col = np.zeros((group, wo), np.float32)
     c2f = np.float32(c2)
     for q in range(group):
+        xp = xa[as_[q], x0 : x0 + npx]
         xq = xb[bs[q], x0 : x0 + npx]
         for row in range(6):
-            _prod_row(xa, xq, row, width, prod)
+            _prod_row(xp, xq, row, width, prod)
             _hfilter(prod, ring[q, row], g, wo)
-    for i in range(0, ho, 2):
-        lo = i * wo
-        hi = min(lo + 2 * wo, nm)
-        m1, v1 = mua[lo:hi], s2a[lo:hi]
+    for i in range(0, ho, 4):
+        rows = min(4, ho - i)
+        lo = m0 + i * wo
+        hi = lo + rows * wo
         for q in range(group):
-            b = bs[q]
+            a, b = as_[q], bs[q]
+            xp = xa[a, x0 : x0 + npx]
             xq = xb[b, x0 : x0 + npx]
             rq = ring[q]
-            m2, v2 = mub[b, m0 + lo : m0 + hi], s2b[b, m0 + lo : m0 + hi]
-            _prod_row(xa, xq, i + 6, width, prod)
-            _hfilter(prod, rq[(i + 6) % 8], g, wo)
-            if i + 1 == ho:  # odd count: the last row alone
-                _cs_row7(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
+            m1, v1 = mua[a, lo:hi], s2a[a, lo:hi]
+            m2, v2 = mub[b, lo:hi], s2b[b, lo:hi]
+            for row in range(i + 6, i + 6 + rows):
+                _prod_row(xp, xq, row, width, prod)
+                _hfilter(prod, rq[row % 10], g, wo)
+            if rows == 4:
+                _cs_rows4(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
                 continue
-            _prod_row(xa, xq, i + 7, width, prod)
-            _hfilter(prod, rq[(i + 7) % 8], g, wo)
-            _cs_rows2(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
+            if rows >= 2:
+                _cs_rows2(rq, i, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
+            if rows != 2:  # 1 or 3: the last row alone
+                k = (rows - 1) * wo
+                m1, m2, v1, v2 = m1[k:], m2[k:], v1[k:], v2[k:]
+                _cs_row7(rq, i + rows - 1, g, m1, m2, v1, v2, c2f, cs_col[q], wo)
     for q in range(group):
         cs_sum = np.float64(0.0)
         for j in range(wo):
@@ -336,11 +416,10 @@ def msssim_pairs(
     out: np.ndarray,
 ) -> None:
     """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b). Pairs
-    starts[t]..starts[t + 1] form group t and share one image of set a."""
+    starts[t]..starts[t + 1] form group t, which advances through each scale together."""
     scales = weights.shape[0]
     for t in prange(starts.shape[0] - 1):
         p0, p1 = starts[t], starts[t + 1]
-        a = ia[p0]
         terms = np.empty((scales, p1 - p0))
         for s in range(scales):
             x0, x1 = x_off[s], x_off[s + 1]
@@ -348,12 +427,12 @@ def msssim_pairs(
             last = s == scales - 1
             if g.shape[0] == 7 and not last:
                 _cs_means7(
-                    xa[a, x0:x1], mua[a, m0:m1], s2a[a, m0:m1], xb, mub, s2b, ib[p0:p1],
+                    xa, mua, s2a, xb, mub, s2b, ia[p0:p1], ib[p0:p1],
                     x0, m0, heights[s], widths[s], g, c2, terms[s],
                 )  # fmt: skip
                 continue
             for q in range(p1 - p0):
-                b = ib[p0 + q]
+                a, b = ia[p0 + q], ib[p0 + q]
                 cs, ssim = _scale_terms(
                     xa[a, x0:x1], xb[b, x0:x1], mua[a, m0:m1], mub[b, m0:m1],
                     s2a[a, m0:m1], s2b[b, m0:m1], heights[s], widths[s], g, c1, c2, last,

@@ -14,10 +14,17 @@ from percmusic_cli.metrics.msssim import blur, combine, constants, downsample, g
 
 _PREPARE_CHUNK = 16
 _CUDA_PAIRS = 256
-# Pairs per group sharing a first image, handed to a thread at once. The 930 run streams its
-# images from DRAM; reading the first image once per 16 pairs, not 4, took it from 150.5 s
-# to 98.7 s once, but on a noisy machine (RESULTS.md: to be confirmed quiet).
+# The kernel runs a group of pairs through each scale together, four rows at a time, so an
+# image with several pairs in the group is read from DRAM once per group, not once per pair
+# (x, mean and variance at every scale: ~2.5 MB per image, 2.3 GB for 930, far beyond the
+# caches). A tile is cut into blocks of _BLOCK = (first images, second images): 4 x 4 reads
+# 8 images for 16 pairs where runs of 16 pairs sharing their first image read 17, and ran
+# 1.3-1.5x faster per pair; 4 x 2 and 3 x 3 measured within noise of it, 2 x 8, 4 x 8 and
+# 8 x 4 slower (benchmarks/RESULTS.md). An arbitrary pair list falls back to
+# runs of at most _PAIR_GROUP pairs that share their first image. Either way every pair's
+# arithmetic is the same, so neither changes a bit (tests/unit/test_msssim_groups.py).
 _PAIR_GROUP = 16
+_BLOCK = (4, 4)
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,9 @@ def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
     return x_off, m_off, hs, ws
 
 
-def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+def _pairs_cpu(
+    rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
     import numba
 
     from percmusic_cli.metrics._msssim_numba import msssim_pairs
@@ -110,7 +119,6 @@ def _pairs_cpu(rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndar
     c1, c2 = constants(cfg)
     out = np.empty(ia.shape[0], dtype=np.float64)
     weights = np.asarray(cfg.weights, dtype=np.float64)
-    starts = pair_groups(ia, _PAIR_GROUP)
     # Groups handed out one at a time as threads free up, not one half per thread: on shared
     # cores a descheduled thread would hold its whole half back. Pairs are independent, so
     # neither the grouping nor the chunking changes a bit.
@@ -131,6 +139,25 @@ def pair_groups(ia: np.ndarray, size: int) -> np.ndarray:
     run_start = np.maximum.accumulate(np.where(new, idx, 0)) if n else idx
     first = (idx - run_start) % size == 0
     return np.append(np.flatnonzero(first), n).astype(np.int64)
+
+
+def block_pairs(
+    n_rows: int, n_cols: int, block: tuple[int, int], upper: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tile's pairs (i, j), i < j only when `upper`, cut into blocks of block[0] rows x
+    block[1] columns: the pairs' row and column indices, block after block (row-major) and
+    row by row within a block, and the start of each block's pairs, then the pair count.
+    Blocks on a diagonal hold only their pairs above it; blocks without pairs are dropped."""
+    i, j = np.divmod(np.arange(n_rows * n_cols, dtype=np.int64), n_cols)
+    if upper:
+        keep = i < j
+        i, j = i[keep], j[keep]
+    bi, bj = i // block[0], j // block[1]
+    order = np.lexsort((j, i, bj, bi))
+    i, j, bi, bj = i[order], j[order], bi[order], bj[order]
+    new = np.ones(i.shape[0], dtype=bool)
+    new[1:] = (bi[1:] != bi[:-1]) | (bj[1:] != bj[:-1])
+    return i, j, np.append(np.flatnonzero(new), i.shape[0]).astype(np.int64)
 
 
 def _pairs_torch(rows: MsssimState, cols: MsssimState, ia: Tensor, ib: Tensor) -> Tensor:
@@ -160,8 +187,8 @@ def msssim_pairs_values(
     """1 - MS-SSIM for the pairs (rows[ia[p]], cols[ib[p]]), float64, at least 0 (float32
     rounding can put MS-SSIM of near-identical images a few 1e-7 above 1)."""
     if rows.flat is not None:
-        vals = _pairs_cpu(rows, cols, ia.astype(np.int64), ib.astype(np.int64))
-        return np.maximum(vals, 0.0)
+        ia, ib = ia.astype(np.int64), ib.astype(np.int64)
+        return np.maximum(_pairs_cpu(rows, cols, ia, ib, pair_groups(ia, _PAIR_GROUP)), 0.0)
     assert rows.tensors is not None
     device = rows.tensors[0][0].device
     out = []
@@ -178,6 +205,8 @@ def msssim_tile(rows: MsssimState, cols: MsssimState, r: slice, c: slice) -> np.
     """1 - MS-SSIM between rows[r] and cols[c], float64 (len r, len c)."""
     ri = np.arange(_count(rows))[r]
     ci = np.arange(_count(cols))[c]
+    if rows.flat is not None:
+        return _tile_cpu(rows, cols, ri, ci, upper=rows is cols and r == c)
     if rows is cols and r == c:
         # A diagonal block of one set: compute each unordered pair once, mirror it.
         iu, ju = np.triu_indices(len(ri), k=1)
@@ -189,6 +218,20 @@ def msssim_tile(rows: MsssimState, cols: MsssimState, r: slice, c: slice) -> np.
     ia = np.repeat(ri, len(ci))
     ib = np.tile(ci, len(ri))
     return msssim_pairs_values(rows, cols, ia, ib).reshape(len(ri), len(ci))
+
+
+def _tile_cpu(
+    rows: MsssimState, cols: MsssimState, ri: np.ndarray, ci: np.ndarray, upper: bool
+) -> np.ndarray:
+    """The tile in blocks of _BLOCK; a diagonal tile of one set computes each unordered pair
+    once (the upper triangle) and mirrors it."""
+    i, j, starts = block_pairs(len(ri), len(ci), _BLOCK, upper)
+    vals = np.maximum(_pairs_cpu(rows, cols, ri[i], ci[j], starts), 0.0)
+    out = np.zeros((len(ri), len(ci)), dtype=np.float64)
+    out[i, j] = vals
+    if upper:
+        out[j, i] = vals
+    return out
 
 
 def _count(state: MsssimState) -> int:
