@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies
 from rich.text import Text
 from textual.markup import MarkupError
 from textual.widgets import Static
@@ -34,8 +34,10 @@ def _plain(widget: Static) -> str:
 
 
 @pytest.mark.parametrize("labels", HOSTILE_LABELS, ids=lambda ls: "|".join(map(repr, ls)))
-def test_every_screen_opens_with_hostile_labels(tmp_path: Path, labels: tuple[str, ...]) -> None:
-    store = build_store(tmp_path / "store", labels)
+def test_every_screen_opens_with_hostile_labels(
+    tmp_path: Path, store_copies: StoreCopies, labels: tuple[str, ...]
+) -> None:
+    store = store_copies.copy(tmp_path / "store", labels)
     asyncio.run(_walk(store, labels))
 
 

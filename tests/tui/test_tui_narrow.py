@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies
 from rich.console import Console, Group
 from textual.widgets import DataTable, Static
 
@@ -58,9 +58,9 @@ def _study(repeated: bool, long_label: bool) -> dict[str, Any]:
 @pytest.mark.parametrize("repeated", [False, True], ids=["single", "repeated"])
 @pytest.mark.parametrize("long_label", [False, True], ids=["short", "long-label"])
 def test_claims_show_whole_cis_at_80_columns(
-    tmp_path: Path, repeated: bool, long_label: bool
+    tmp_path: Path, store_copies: StoreCopies, repeated: bool, long_label: bool
 ) -> None:
-    store = build_store(tmp_path / "store")
+    store = store_copies.copy(tmp_path / "store")
     with store.connect() as con:
         save_study(con, "s1", _study(repeated, long_label))
     asyncio.run(_claims(store))
@@ -87,9 +87,9 @@ async def _claims(store: Store) -> None:
     "labels", [("blues", "jazz"), ("a-much-longer-genre-name", "x" * 30)], ids=["short", "long"]
 )
 def test_runs_screen_shows_test_f1_without_scrolling(
-    tmp_path: Path, labels: tuple[str, ...]
+    tmp_path: Path, store_copies: StoreCopies, labels: tuple[str, ...]
 ) -> None:
-    store = build_store(tmp_path / "store", labels)
+    store = store_copies.copy(tmp_path / "store", labels)
     asyncio.run(_runs(store))
 
 
