@@ -232,8 +232,8 @@ def build_store(root: Path, labels: tuple[str, ...] = LABELS) -> Store:
 
 class StoreCopies:
     """Fixture stores built once per label set (under `home`) and copied for each test: a
-    copy takes milliseconds where a build takes about 1.5 s. Every path inside a store is
-    relative, so a copy reads exactly like a fresh build."""
+    copy takes milliseconds where a build takes a few tenths of a second. Every path inside a
+    store is relative, so a copy reads exactly like a fresh build."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
