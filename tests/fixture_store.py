@@ -8,9 +8,13 @@ The store lives at `<tmp>/store` and records relative paths, so a test that chan
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from percmusic_cli.config import DistanceConfig, KnnConfig, ModelConfig, TrainConfig
@@ -193,14 +197,54 @@ def _fix_timestamps(store: Store) -> None:
         )
 
 
+class _Building(Store):
+    """The store while `build_store` writes it: every `connect()`, read or write, gets the one
+    connection opened first, held until the build ends, so the build's dozen units of work do
+    not each open, migrate and checkpoint the database (most of a build's time)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self._held = contextlib.ExitStack()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._con is None:
+            self._con = self._held.enter_context(super().connect())
+        yield self._con
+
+    def close(self) -> None:
+        self._held.close()
+
+
 def build_store(root: Path, labels: tuple[str, ...] = LABELS) -> Store:
     """The fixture store; `labels` replaces the four genres (hostile names, long names)."""
-    store = Store(root)
-    with store.writer(0.0, "test fixture"):
+    store = _Building(root)
+    with store.writer(0.0, "test fixture"), contextlib.closing(store):
         ids = _write_tracks(store, labels)
         images = _images(np.random.default_rng(0), labels)
         _write_features(store, ids, images)
         _write_distances_and_runs(store, _matrices(images))
         _write_model(store)
         _fix_timestamps(store)
-    return store
+    return Store(root)
+
+
+class StoreCopies:
+    """Fixture stores built once per label set (under `home`) and copied for each test: a
+    copy takes milliseconds where a build takes a few tenths of a second. Every path inside a
+    store is relative, so a copy reads exactly like a fresh build."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.built: dict[tuple[str, ...], Path] = {}
+
+    def copy(self, root: Path, labels: tuple[str, ...] = LABELS) -> Store:
+        """A store at `root` equal to `build_store(root, labels)`."""
+        template = self.built.get(labels)
+        if template is None:
+            template = self.home / f"template-{len(self.built)}" / "store"
+            build_store(template, labels)
+            self.built[labels] = template
+        shutil.copytree(template, root)
+        return Store(root)

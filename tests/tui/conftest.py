@@ -1,20 +1,41 @@
-"""The dashboard tests' store (built by tests/fixture_store.py) as fixtures."""
+"""The dashboard tests' stores (built by tests/fixture_store.py, once per label set and
+session) as fixtures, and Textual settings that keep the tests fast."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixture_store import build_store
+import textual.constants
+from fixture_store import StoreCopies
 
 from percmusic_cli.store import Store
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_animations() -> Iterator[None]:
+    """Apps start with animations off (TEXTUAL_ANIMATIONS=none, read when Textual is first
+    imported, before this file): a tab's underline or a scroll lands at once instead of
+    gliding for 0.3 s that every key press waits out. The end state, and so every assertion
+    and snapshot, is the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+        yield
+
+
 @pytest.fixture(scope="session")
-def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding `store/`: the fixture store (built once per session)."""
+def store_copies(tmp_path_factory: pytest.TempPathFactory) -> StoreCopies:
+    """`store_copies.copy(root, labels)`: a fixture store of its own for a test that writes
+    to it or needs other labels, without building it again."""
+    return StoreCopies(tmp_path_factory.mktemp("store-templates"))
+
+
+@pytest.fixture(scope="session")
+def fixture_home(tmp_path_factory: pytest.TempPathFactory, store_copies: StoreCopies) -> Path:
+    """A folder holding `store/`: the fixture store (one per session)."""
     home = tmp_path_factory.mktemp("dashboard")
-    build_store(home / "store")
+    store_copies.copy(home / "store")
     return home
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixture_store import StoreCopies
 from textual.widgets import DataTable, Static, TabbedContent
 
 from percmusic_cli.errors import StoreLockedError
@@ -140,8 +141,13 @@ async def test_training_lists_model_and_history(fixture_store: Store) -> None:
 
 
 @sync
-async def test_claims_screen_shows_the_last_study(fixture_store: Store) -> None:
+async def test_claims_screen_shows_the_last_study(
+    tmp_path: Path, store_copies: StoreCopies
+) -> None:
     from percmusic_cli.store.studies import save_study
+
+    # A copy: the study it writes must not reach the other tests' shared store.
+    store = store_copies.copy(tmp_path / "store")
 
     claim = {
         "claim": "AE+LR beats KNN (MSE)",
@@ -159,14 +165,14 @@ async def test_claims_screen_shows_the_last_study(fixture_store: Store) -> None:
     }
     study = {"dataset": "fixture", "split": "s", "preset": "quick", "seeds": 1, "folds": 1}
     study |= {"rows": [], "controls": [], "claims": [claim]}
-    app = build_app(fixture_store)
+    app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("6")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ClaimsScreen)
         assert "no study yet" in str(app.screen.query_one("#claims", Static).render())
-        with fixture_store.connect() as con:
+        with store.connect() as con:
             save_study(con, "x", study)
         await pilot.press("r")
         await app.workers.wait_for_complete()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies
 from rich.console import Console, Group
 from textual.widgets import DataTable, Static
 
@@ -55,41 +55,46 @@ def _study(repeated: bool, long_label: bool) -> dict[str, Any]:
     return study
 
 
-@pytest.mark.parametrize("repeated", [False, True], ids=["single", "repeated"])
-@pytest.mark.parametrize("long_label", [False, True], ids=["short", "long-label"])
-def test_claims_show_whole_cis_at_80_columns(
-    tmp_path: Path, repeated: bool, long_label: bool
-) -> None:
-    store = build_store(tmp_path / "store")
-    with store.connect() as con:
-        save_study(con, "s1", _study(repeated, long_label))
+# (repeated, long_label): one or several seeds and folds, short or long metric labels
+CLAIMS_CASES = [(False, False), (True, False), (False, True), (True, True)]
+
+
+def test_claims_show_whole_cis_at_80_columns(tmp_path: Path, store_copies: StoreCopies) -> None:
+    store = store_copies.copy(tmp_path / "store")
     asyncio.run(_claims(store))
 
 
 async def _claims(store: Store) -> None:
+    """Each case's study, stored in turn and reloaded (r) in one app session."""
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("6")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ClaimsScreen) and screen.shown
-        width = screen.query_one("#claims", Static).size.width
-        buf = io.StringIO()
-        Console(file=buf, width=width).print(Group(*screen.shown))
-        text = buf.getvalue()
-        assert "…" not in text
-        assert "[-0.09, +0.15]" in text and "[-0.12, +0.57]" in text
-        assert "[0.35, 0.47]" in text
+        for repeated, long_label in CLAIMS_CASES:
+            case = f"repeated={repeated} long_label={long_label}"
+            with store.connect() as con:
+                save_study(con, "s1", _study(repeated, long_label))
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ClaimsScreen) and screen.shown, case
+            assert screen.study is not None and screen.study["seeds"] == (3 if repeated else 1)
+            width = screen.query_one("#claims", Static).size.width
+            buf = io.StringIO()
+            Console(file=buf, width=width).print(Group(*screen.shown))
+            text = buf.getvalue()
+            assert "…" not in text, case
+            assert "[-0.09, +0.15]" in text and "[-0.12, +0.57]" in text, case
+            assert "[0.35, 0.47]" in text, case
 
 
 @pytest.mark.parametrize(
     "labels", [("blues", "jazz"), ("a-much-longer-genre-name", "x" * 30)], ids=["short", "long"]
 )
 def test_runs_screen_shows_test_f1_without_scrolling(
-    tmp_path: Path, labels: tuple[str, ...]
+    tmp_path: Path, store_copies: StoreCopies, labels: tuple[str, ...]
 ) -> None:
-    store = build_store(tmp_path / "store", labels)
+    store = store_copies.copy(tmp_path / "store", labels)
     asyncio.run(_runs(store))
 
 
