@@ -4,8 +4,9 @@ and rerun; the rerun must end with results identical to an uninterrupted run.
 Two ways to pick the point of death:
 
 - event: the command runs under a small bootstrap that counts the moments that matter
-  for crash safety (every `os.replace` before and after, every `os.fsync`, every store
-  connection before it opens and after a writing one commits) and SIGKILLs itself at
+  for crash safety (every `os.replace` before and after and every `os.fsync` of a file in
+  the store or its model cache, every store connection before it opens and after a
+  writing one commits) and SIGKILLs itself at
   event N, N drawn at random from those an uninterrupted run goes through;
 - delay: the command is SIGKILLed from outside after a random delay within the time an
   uninterrupted run takes;
@@ -52,6 +53,18 @@ COUNT_FILE = os.environ.get("PERCMUSIC_FAULT_COUNT")
 KIND = os.environ.get("PERCMUSIC_FAULT_FILE", "")
 n = 0
 appeared = {}
+_args = sys.argv[1:]
+# Only the store's files (and its model cache beside it, `<store>.model-cache`) count: a
+# library's own cache would make the count depend on what ran before (numba writes each
+# kernel it compiles into a cold cache with os.replace).
+ROOT = os.path.realpath(_args[_args.index("--store") + 1]) if "--store" in _args else "/"
+def ours(path):
+    return os.path.realpath(os.fspath(path)).startswith(ROOT)
+def fd_path(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ROOT  # not resolvable here: count it
 def event():
     global n
     n += 1
@@ -72,7 +85,7 @@ def kind_of(path):
         return "database"
     return None
 def appear(path):
-    kind = kind_of(path)
+    kind = kind_of(path) if ours(path) else None
     if kind is None:
         return
     appeared[kind] = appeared.get(kind, 0) + 1
@@ -81,9 +94,12 @@ def appear(path):
 _replace, _fsync, _link = os.replace, os.fsync, os.link
 _mkstemp, _mkdtemp = tempfile.mkstemp, tempfile.mkdtemp
 def replace(src, dst, *args, **kwargs):
-    event()
+    counted = ours(dst)
+    if counted:
+        event()
     out = _replace(src, dst, *args, **kwargs)
-    event()
+    if counted:
+        event()
     appear(dst)
     return out
 def link(src, dst, *args, **kwargs):
@@ -100,7 +116,8 @@ def mkdtemp(*args, **kwargs):
     return out
 os.link, tempfile.mkstemp, tempfile.mkdtemp = link, mkstemp, mkdtemp
 def fsync(fd):
-    event()
+    if ours(fd_path(fd)):
+        event()
     return _fsync(fd)
 os.replace, os.fsync = replace, fsync
 from percmusic_cli.store import db

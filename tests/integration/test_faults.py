@@ -8,6 +8,7 @@ many more times; here one or two kills per command on a 37-file dataset."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import shutil
 import signal
@@ -112,3 +113,19 @@ def test_fingerprint_tells_stages_apart(ref: Any) -> None:
     prints = ref.prints
     assert prints["features"] != prints["filter"]
     assert prints["features"]["arrays"] and not prints["filter"]["arrays"]
+
+
+@pytest.mark.slow  # one more distances run in a subprocess, on the stores the kill tests share
+def test_event_count_does_not_depend_on_numbas_cache(ref: Any, tmp_path: Path) -> None:
+    """A kill point is drawn from the reference run's event count, so a rerun must go through
+    the same events: numba writing freshly compiled kernels into a cold cache (os.replace)
+    must not count, or a run with a warm cache never reaches the last events."""
+    ref.upto("distances")
+    store = tmp_path / "store"
+    shutil.copytree(ref.before("distances"), store)
+    counter = tmp_path / "count"
+    env = {"PERCMUSIC_FAULT_COUNT": str(counter), "NUMBA_CACHE_DIR": str(tmp_path / "cold")}
+    rc, err = faults.run(store, ref.args["distances"], env)
+    assert rc == 0, err
+    assert (tmp_path / "cold").is_dir()  # numba did compile into the cold cache
+    assert json.loads(counter.read_text())["events"] == ref.events["distances"]
