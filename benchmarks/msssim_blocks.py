@@ -28,18 +28,16 @@ from typing import Any
 
 import numba
 import numpy as np
-import torch
 
 from percmusic_cli.config import MsssimConfig
 from percmusic_cli.metrics import _msssim_numba
 from percmusic_cli.metrics._msssim_state import (
     MsssimState,
-    _layout,
+    _pairs_cpu,
     block_pairs,
     pair_groups,
     prepare_msssim,
 )
-from percmusic_cli.metrics.msssim import constants, gaussian_window
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -69,19 +67,8 @@ def old_kernel(rev: str) -> ModuleType:
 def run(
     kernel: Any, state: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
 ) -> np.ndarray:
-    """kernel.msssim_pairs on (ia, ib) in the groups `starts`, as _pairs_cpu calls it."""
-    assert state.flat is not None
-    cfg = state.config
-    x_off, m_off, hs, ws = _layout(state)
-    g = gaussian_window(cfg, torch.float32, "cpu").numpy()
-    c1, c2 = constants(cfg)
-    out = np.empty(ia.shape[0], dtype=np.float64)
-    weights = np.asarray(cfg.weights, dtype=np.float64)
-    with numba.parallel_chunksize(1):
-        kernel.msssim_pairs(
-            ia, ib, starts, *state.flat, *state.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out
-        )
-    return out
+    """kernel.msssim_pairs on (ia, ib) in the groups `starts`, called as the package calls it."""
+    return _pairs_cpu(state, state, ia, ib, starts, kernel.msssim_pairs)
 
 
 def tiles(rect: int, diag: int) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:

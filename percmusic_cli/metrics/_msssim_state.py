@@ -4,6 +4,7 @@ pairwise cross term: fused numba loop on CPU, batched torch on CUDA."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -106,12 +107,20 @@ def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
 
 
 def _pairs_cpu(
-    rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
+    rows: MsssimState,
+    cols: MsssimState,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    starts: np.ndarray,
+    kernel: Any = None,
 ) -> np.ndarray:
+    """The numba kernel on pairs (ia, ib) in the groups `starts`. `kernel` is another
+    `msssim_pairs` with the same signature (benchmarks/msssim_blocks.py passes a past one)."""
     import numba
 
     from percmusic_cli.metrics._msssim_numba import msssim_pairs
 
+    kernel = kernel or msssim_pairs
     assert rows.flat is not None and cols.flat is not None
     cfg = rows.config
     x_off, m_off, hs, ws = _layout(rows)
@@ -123,7 +132,7 @@ def _pairs_cpu(
     # cores a descheduled thread would hold its whole half back. Pairs are independent, so
     # neither the grouping nor the chunking changes a bit.
     with numba.parallel_chunksize(1):
-        msssim_pairs(
+        kernel(
             ia, ib, starts, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out
         )
     return out
