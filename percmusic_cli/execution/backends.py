@@ -257,7 +257,22 @@ class DaskBackend:
             return
 
 
+# Dask's logging config gives each of these its own level and handler, so each is named.
+# tornado.application: a scheduler killed mid-gather surfaces as an exception in a tornado
+# callback, which tornado logs with its traceback. asyncio: a comm future nobody awaits
+# after the loss is reported as "exception was never retrieved", also with a traceback.
+DASK_LOGGERS = (
+    "distributed",
+    "distributed.client",
+    "distributed.core",
+    "distributed.comm",
+    "tornado",
+    "tornado.application",
+    "asyncio",
+)
+
+
 def _quiet_dask_logs() -> None:
     """Dask logs a lost scheduler or worker with tracebacks; the step says it in one line."""
-    for name in ("distributed", "distributed.client", "distributed.core", "distributed.comm"):
+    for name in DASK_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
