@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,12 @@ from trees import (
     write_wav,
 )
 from typer.testing import CliRunner
+
+# pytest keeps the test modules' assert-rewritten bytecode in __pycache__ (ignored by git)
+# only when bytecode may be written; with PYTHONDONTWRITEBYTECODE set, as on this machine
+# and in .ci/run, every xdist worker rewrote every test module on every run (3-4 s each).
+# Set here, before pytest imports the test modules.
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture

@@ -139,22 +139,23 @@ def schema_less(db_path: Path) -> bool:
         return False
     import duckdb
 
-    from percmusic_cli.store.db import CONNECT_CONFIG
+    from percmusic_cli.store import instance
 
     try:
-        con = duckdb.connect(str(db_path), read_only=True, config=CONNECT_CONFIG)
+        con = instance.open_file(db_path, read_only=True)
     except duckdb.Error:
         return False  # opening it again reports why, in one line
     try:
         n = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+            "AND table_catalog = current_database()"
         ).fetchone()
         if not n or not n[0]:
             return True
         row = con.execute("SELECT count(*) FROM schema_migrations").fetchone()
         return not row or not row[0]
     finally:
-        con.close()
+        instance.close_file(db_path, con)
 
 
 def writer_holder(root: Path) -> str | None:

@@ -6,15 +6,19 @@ database between a writer's commits. Migrations run when a writer opens the stor
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from percmusic_cli.errors import DataError, StoreError, StoreLockedError, UsageError
+from percmusic_cli.store import instance
+from percmusic_cli.store.instance import CONNECT_CONFIG
 from percmusic_cli.store.lock import WriterLock
 from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
 from percmusic_cli.store.sweep import sweep
@@ -22,6 +26,7 @@ from percmusic_cli.store.sweep import sweep
 DB_NAME = "percmusic.duckdb"
 ENV_VAR = "PERCMUSIC_STORE"
 _PID = re.compile(r"PID (\d+)")
+_T = TypeVar("_T")
 # DuckDB raises a plain IOException for a lock conflict, with no code; its message starts
 # with this fixed phrase. Matched at the start only, since the path that follows is the
 # user's and may itself contain "lock".
@@ -30,12 +35,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 # DuckDB shares one database instance per file in a process, and refuses a second
 # connection whose configuration differs; its message starts with this fixed phrase.
 _OTHER_CONFIG = "Connection Error: Can't open a connection to same database file with a diff"
-# Never fetch or load an extension behind the user's back (a SQLite file in place of the
-# database would otherwise make DuckDB download its sqlite scanner).
-CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
+__all__ = ["CONNECT_CONFIG", "DB_NAME", "Store", "locate", "migrate", "schema_version"]
 
 
 def locate(option: str | Path | None = None) -> Path:
@@ -147,7 +147,7 @@ class Store:
             raise DataError(f"store {self.root} is empty: run `percmusic ingest` first")
         if not read_only and not self.exists():
             self._create()
-        con = self._open(read_only)
+        con, close = self._open(read_only)
         try:
             if not read_only:
                 migrate(con)
@@ -161,11 +161,13 @@ class Store:
             # A failed write (disk full, I/O error) or a damaged file: one line naming it.
             raise StoreError(_work_problem(self.db_path, exc)) from exc
         finally:
-            con.close()
+            close()
 
     def read_connection(self) -> duckdb.DuckDBPyConnection:
-        """A long-lived read-only connection for the caller's own SQL (`api.connect`)."""
-        return self._open(read_only=True)
+        """A long-lived read-only connection for the caller's own SQL (`api.connect`): a
+        DuckDB instance of its own, which the caller closes (an attachment to this
+        process's shared instance would need giving back)."""
+        return self._retry(self._connect_plain, read_only=True)
 
     def _create(self) -> None:
         """Create and migrate the database under a temporary name, then link it into place,
@@ -174,11 +176,8 @@ class Store:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
         try:
-            con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
-            try:
+            with instance.attached(tmp, read_only=False) as con:
                 migrate(con)
-            finally:
-                con.close()
             # link, not rename: a database another process created meanwhile is kept.
             with contextlib.suppress(FileExistsError):
                 os.link(tmp, self.db_path)
@@ -190,23 +189,49 @@ class Store:
             tmp.unlink(missing_ok=True)
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _open(self, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+        """A connection for one unit of work and how to give it back."""
+        return self._retry(self._attach, read_only)
+
+    def _attach(self, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+        try:
+            con = instance.open_file(self.db_path, read_only)
+        except duckdb.Error as exc:
+            if not str(exc).startswith(instance.OTHER_INSTANCE):
+                raise
+            joined = self._join(read_only)  # the caller's own instance has the file open
+            return joined, joined.close
+        return con, functools.partial(instance.close_file, self.db_path, con)
+
+    def _connect_plain(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
+        except duckdb.ConnectionException as exc:
+            if not str(exc).startswith(_OTHER_CONFIG):
+                raise
+            return self._join(read_only)
+
+    def _retry(self, open_: Callable[[bool], _T], read_only: bool) -> _T:
+        """`open_(read_only)`, waiting while another process (or, for a write, a read in
+        this one) has the file open, up to the busy timeout."""
         deadline = time.monotonic() + self.busy_timeout_s
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
-            except duckdb.ConnectionException as exc:
-                if not str(exc).startswith(_OTHER_CONFIG):
-                    raise StoreError(_open_problem(self.db_path, exc)) from exc
-                return self._join(read_only)
+                return open_(read_only)
+            except instance.HeldReadOnly:
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"store database {self.db_path} is being read by this process; "
+                        "try again when it finishes"
+                    ) from None
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(_open_problem(self.db_path, exc)) from exc
                 if time.monotonic() >= deadline:
                     raise StoreLockedError(_lock_message(self.db_path, exc)) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     def _join(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         """This process already holds the file open with another configuration (a notebook's

@@ -64,7 +64,8 @@ def has_learning(con: t.Con) -> bool:
     is not migrated; its reads show the ratio as unknown instead of failing)."""
     row = con.execute(
         "SELECT count(*) FROM information_schema.columns "
-        "WHERE table_name = 'models' AND column_name = 'baseline_loss'"
+        "WHERE table_name = 'models' AND column_name = 'baseline_loss' "
+        "AND table_catalog = current_database()"
     ).fetchone()
     return bool(row and row[0])
 

@@ -20,7 +20,9 @@ def save_study(con: t.Con, study_id: str, result: dict[str, Any]) -> None:
 def latest_study(con: t.Con) -> dict[str, Any] | None:
     """The newest stored study, or None (also for stores from before migration 6)."""
     has = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'studies'"
+        # current_database(): this process may have other stores attached beside this one.
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'studies' "
+        "AND table_catalog = current_database()"
     ).fetchone()
     if not has or not has[0]:
         return None
