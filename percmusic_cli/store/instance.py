@@ -53,9 +53,13 @@ class _Host:
         self.files: dict[str, _File] = {}
         self.made = 0
 
-    def acquire(self, key: str, read_only: bool) -> _File:
+    def acquire(self, key: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """A new connection to the instance whose default database is the file at `key`."""
         with self.lock:
             held = self.files.get(key)
+            if held is not None and held.users == 0 and held.read_only and not read_only:
+                self._drop(key, held, detach_only=True)  # left by a failed DETACH
+                held = None
             if held is None:
                 self.made += 1
                 held = _File(f"store_{self.made}", read_only)
@@ -66,15 +70,26 @@ class _Host:
             elif held.read_only and not read_only:
                 raise HeldReadOnly(key)
             held.users += 1
-            return held
+            try:
+                # Made under the lock: the instance's own connection is not for two threads.
+                con = self.con.cursor()
+                con.execute(f"USE {held.alias}")
+            except BaseException:
+                self._drop(key, held)
+                raise
+            return con
 
     def release(self, key: str) -> None:
         with self.lock:
-            held = self.files[key]
-            held.users -= 1
-            if held.users == 0:
-                del self.files[key]
-                self.con.execute(f"DETACH {held.alias}")
+            self._drop(key, self.files[key])
+
+    def _drop(self, key: str, held: _File, detach_only: bool = False) -> None:
+        held.users -= 0 if detach_only else 1
+        if held.users == 0:
+            # Should DETACH fail (a disk full while it checkpoints), the entry stays, unused,
+            # and the next unit of work on this file uses that attachment.
+            self.con.execute(f"DETACH {held.alias}")
+            del self.files[key]
 
 
 _HOST: _Host | None = None
@@ -101,16 +116,7 @@ def _key(path: Path) -> str:
 def open_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection whose default database is the file at `path`; give it back with
     `close_file`. Raises DuckDB's own errors (lock conflicts, damaged files) as they are."""
-    host = _host()
-    key = _key(path)
-    held = host.acquire(key, read_only)
-    try:
-        con = host.con.cursor()
-        con.execute(f"USE {held.alias}")
-    except BaseException:
-        host.release(key)
-        raise
-    return con
+    return _host().acquire(_key(path), read_only)
 
 
 def close_file(path: Path, con: duckdb.DuckDBPyConnection) -> None:

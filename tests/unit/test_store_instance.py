@@ -147,3 +147,37 @@ def test_a_forked_child_makes_its_own_instance(tmp_path: Path) -> None:
     assert instance._host() is parent
     with store.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+class _FailingDetach:
+    """The instance's own connection, with DETACH failing once (a disk full while it
+    checkpoints)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.failed = con, False
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        if sql.startswith("DETACH") and not self.failed:
+            self.failed = True
+            raise duckdb.IOException("IO Error: No space left on device")
+        return self.con.execute(sql)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+
+def test_a_failed_detach_leaves_the_file_usable_by_the_next_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path / "store")
+    with store.connect() as con:
+        con.execute("CREATE TABLE t (a INTEGER)")
+    host = instance._host()
+    monkeypatch.setattr(host, "con", _FailingDetach(host.con))
+    with pytest.raises(duckdb.IOException), store.connect(read_only=True) as con:
+        con.execute("SELECT count(*) FROM t").fetchone()
+    assert _attached(store)  # still attached, read-only, unused
+    with store.connect() as con:  # a write: the stale read-only attachment is replaced
+        con.execute("INSERT INTO t VALUES (1)")
+    assert not _attached(store)
+    assert _other_process_writes(store) == "opened"
