@@ -26,6 +26,14 @@ def _store(root: Path, busy_timeout_s: float = 30.0) -> Store:
     return Store(root, busy_timeout_s=busy_timeout_s)
 
 
+def _with_table(root: Path, busy_timeout_s: float = 30.0) -> Store:
+    """A store whose database holds one empty table `t (a INTEGER)`."""
+    store = _store(root, busy_timeout_s)
+    with store.connect() as con:
+        con.execute("CREATE TABLE t (a INTEGER)")
+    return store
+
+
 def _attached(store: Store) -> bool:
     return os.path.abspath(store.db_path) in instance._host().files
 
@@ -72,9 +80,7 @@ def test_nested_units_share_the_file_and_the_last_detaches_it(tmp_path: Path) ->
 
 
 def test_a_write_waits_for_reads_in_this_process_then_runs(tmp_path: Path) -> None:
-    store = _store(tmp_path / "store", busy_timeout_s=10.0)
-    with store.connect() as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
+    store = _with_table(tmp_path / "store", busy_timeout_s=10.0)
     reading = threading.Event()
 
     def read_for_a_while() -> None:
@@ -96,9 +102,7 @@ def test_a_write_waits_for_reads_in_this_process_then_runs(tmp_path: Path) -> No
 
 
 def test_a_write_inside_a_read_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
-    store = _store(tmp_path / "store", busy_timeout_s=0.3)
-    with store.connect() as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
+    store = _with_table(tmp_path / "store", busy_timeout_s=0.3)
     reading, writing = store.connect(read_only=True), store.connect()
     with reading, pytest.raises(StoreLockedError, match="being read by this process"), writing:
         pass
@@ -121,18 +125,14 @@ def test_stores_attached_together_see_only_their_own_tables(tmp_path: Path) -> N
 
 
 def test_a_path_with_a_quote_and_spaces(tmp_path: Path) -> None:
-    store = _store(tmp_path / "it's a store")
-    with store.connect() as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
+    store = _with_table(tmp_path / "it's a store")
     with store.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_makes_its_own_instance(tmp_path: Path) -> None:
-    store = _store(tmp_path / "store")
-    with store.connect() as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
+    store = _with_table(tmp_path / "store")
     parent = instance._host()
     pid = os.fork()
     if pid == 0:  # the child: its own instance, and the parent's is left alone
@@ -169,9 +169,7 @@ class _FailingDetach:
 def test_a_failed_detach_leaves_the_file_usable_by_the_next_unit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _store(tmp_path / "store")
-    with store.connect() as con:
-        con.execute("CREATE TABLE t (a INTEGER)")
+    store = _with_table(tmp_path / "store")
     host = instance._host()
     monkeypatch.setattr(host, "con", _FailingDetach(host.con))
     with pytest.raises(duckdb.IOException), store.connect(read_only=True) as con:
