@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from clitools import Cli
+from suite_order import LONGEST_FIRST
 from trees import (
     BROKEN_KINDS,
     SR,
@@ -38,21 +39,6 @@ from typer.testing import CliRunner
 # and in .ci/run, every xdist worker rewrote every test module on every run (3-4 s each).
 # Set here, before pytest imports the test modules.
 sys.dont_write_bytecode = False
-
-
-# The fast suite's longest files (summed `--durations`, 2026-12-06), run first: with
-# `--dist loadfile` a long file handed out last kept one worker busy about 10 s after the
-# other had finished. Only the order changes; a file missing here runs after these.
-LONGEST_FIRST = (
-    "tests/tui/test_tui_snapshots.py",
-    "tests/tui/test_tui_hostile.py",
-    "tests/integration/test_scheduler_faults.py",
-    "tests/tui/test_tui_app.py",
-    "tests/unit/test_figure_labels.py",
-    "tests/unit/test_train.py",
-    "tests/unit/test_models.py",
-    "tests/tui/test_tui_small.py",
-)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

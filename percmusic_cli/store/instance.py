@@ -58,7 +58,7 @@ class _Host:
         with self.lock:
             held = self.files.get(key)
             if held is not None and held.users == 0 and held.read_only and not read_only:
-                self._drop(key, held, detach_only=True)  # left by a failed DETACH
+                self._detach(key, held)  # left by a failed DETACH
                 held = None
             if held is None:
                 self.made += 1
@@ -83,13 +83,16 @@ class _Host:
         with self.lock:
             self._drop(key, self.files[key])
 
-    def _drop(self, key: str, held: _File, detach_only: bool = False) -> None:
-        held.users -= 0 if detach_only else 1
+    def _drop(self, key: str, held: _File) -> None:
+        held.users -= 1
         if held.users == 0:
-            # Should DETACH fail (a disk full while it checkpoints), the entry stays, unused,
-            # and the next unit of work on this file uses that attachment.
-            self.con.execute(f"DETACH {held.alias}")
-            del self.files[key]
+            self._detach(key, held)
+
+    def _detach(self, key: str, held: _File) -> None:
+        # Should DETACH fail (a disk full while it checkpoints), the entry stays, unused,
+        # and the next unit of work on this file uses that attachment.
+        self.con.execute(f"DETACH {held.alias}")
+        del self.files[key]
 
 
 _HOST: _Host | None = None
