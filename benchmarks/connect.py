@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 
 from percmusic_cli.store import Store, instance
-from percmusic_cli.store.db import CONNECT_CONFIG
 
 
 def _unit(con: duckdb.DuckDBPyConnection, write: bool) -> None:
@@ -33,7 +32,7 @@ def _unit(con: duckdb.DuckDBPyConnection, write: bool) -> None:
 
 
 def _plain(path: Path, write: bool) -> None:
-    con = duckdb.connect(str(path), read_only=not write, config=CONNECT_CONFIG)
+    con = duckdb.connect(str(path), read_only=not write, config=instance.CONNECT_CONFIG)
     try:
         _unit(con, write)
     finally:

@@ -18,7 +18,6 @@ import duckdb
 
 from percmusic_cli.errors import DataError, StoreError, StoreLockedError, UsageError
 from percmusic_cli.store import instance
-from percmusic_cli.store.instance import CONNECT_CONFIG
 from percmusic_cli.store.lock import WriterLock
 from percmusic_cli.store.schema import LATEST_VERSION, MIGRATIONS
 from percmusic_cli.store.sweep import sweep
@@ -35,7 +34,6 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 # DuckDB shares one database instance per file in a process, and refuses a second
 # connection whose configuration differs; its message starts with this fixed phrase.
 _OTHER_CONFIG = "Connection Error: Can't open a connection to same database file with a diff"
-__all__ = ["CONNECT_CONFIG", "DB_NAME", "Store", "locate", "migrate", "schema_version"]
 
 
 def locate(option: str | Path | None = None) -> Path:
@@ -205,7 +203,8 @@ class Store:
 
     def _connect_plain(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(str(self.db_path), read_only=read_only, config=CONNECT_CONFIG)
+            config = instance.CONNECT_CONFIG
+            return duckdb.connect(str(self.db_path), read_only=read_only, config=config)
         except duckdb.ConnectionException as exc:
             if not str(exc).startswith(_OTHER_CONFIG):
                 raise
