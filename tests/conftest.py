@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny audio trees written on the fly (no test needs /work/shared).
+"""Shared fixtures: tiny audio trees written on the fly (no test needs ../shared).
 
 `tiny_gtzan_tree`: `<root>/genres/<g>/<g>.NNNNN.wav`, three 1.5 s clips per genre (one
 train, one valid, one test track of the fault-filtered split), plus one broken file of
