@@ -196,9 +196,19 @@ def _hz(midi: float) -> float:
     return float(440.0 * 2.0 ** ((midi - 69.0) / 12.0))
 
 
-def _tone(freq: float, dur: int, sr: int, style: Style, harmonics: tuple[float, ...]) -> np.ndarray:
-    t = np.arange(dur) / sr
-    wave = np.zeros(dur)
+def _tone(
+    freq: float,
+    length: int,
+    span: tuple[int, int],
+    sr: int,
+    style: Style,
+    harmonics: tuple[float, ...],
+) -> np.ndarray:
+    """Samples `span` = [lo, hi) of a note `length` samples long. Each sample depends only on
+    its own time, so a part is bit for bit the same samples of the whole note; computing only
+    the part that lands in the clip is what makes short clips cheap (a drone note is 25 s)."""
+    t = np.arange(*span) / sr
+    wave = np.zeros(t.size)
     for k, amp in enumerate(harmonics, start=1):
         if amp > 0.0 and k * freq < sr / 2:
             wave += amp * np.sin(2 * np.pi * k * freq * t)
@@ -206,12 +216,21 @@ def _tone(freq: float, dur: int, sr: int, style: Style, harmonics: tuple[float, 
     return wave * attack * np.exp(-t / style.decay)
 
 
+def _span(start: int, length: int, n: int) -> tuple[int, int]:
+    """The part [lo, hi) of a sound `length` samples long, starting at `start`, that lands in
+    a clip of `n` samples (lo >= hi: none of it)."""
+    return max(0, -start), min(length, n - start)
+
+
 def _place(out: np.ndarray, sound: np.ndarray, start: int) -> None:
-    if start >= out.size or start + sound.size <= 0:
-        return
-    lo = max(0, -start)
-    hi = min(sound.size, out.size - start)
-    out[start + lo : start + hi] += sound[lo:hi]
+    lo, hi = _span(start, sound.size, out.size)
+    if lo < hi:
+        out[start + lo : start + hi] += sound[lo:hi]
+
+
+def _place_note(out: np.ndarray, start: int, span: tuple[int, int], part: np.ndarray) -> None:
+    """Add `part`, samples `span` of a note starting at `start`, to `out`."""
+    out[start + span[0] : start + span[1]] += part
 
 
 def _beat_times(draw: _Draw, every: float, seconds: float) -> np.ndarray:
@@ -259,35 +278,55 @@ def _chords(style: Style, draw: _Draw, n: int, sr: int, rng: np.random.Generator
     length = int(min(every, 4 * style.decay + style.attack) * sr) + 1
     for i, when in enumerate(_beat_times(draw, every, n / sr)):
         chord = style.progression[i % len(style.progression)]
+        start = int(when * sr)
+        span = _span(start, length, n)
         for semis in chord:
+            # drawn for every note, heard or not, so the rest of the clip keeps its draws
             freq = _hz(draw.tonic + semis) * (1.0 + rng.normal(0.0, 0.002))
-            _place(
-                out, _tone(freq, length, sr, style, style.harmonics) / len(chord), int(when * sr)
-            )
+            if span[0] < span[1]:
+                tone = _tone(freq, length, span, sr, style, style.harmonics)
+                _place_note(out, start, span, tone / len(chord))
     return out
 
 
+class _Voice:
+    """The notes of one undetuned voice (bass, arpeggio), each computed once per clip: these
+    voices repeat a few pitches, so a note is usually one already made."""
+
+    def __init__(self, n: int, sr: int, style: Style, harmonics: tuple[float, ...]) -> None:
+        self.out = np.zeros(n)
+        self.sr, self.style, self.harmonics = sr, style, harmonics
+        self.made: dict[tuple[float, int, int, int], np.ndarray] = {}
+
+    def play(self, freq: float, length: int, start: int, gain: float) -> None:
+        span = _span(start, length, self.out.size)
+        if span[0] >= span[1]:
+            return
+        key = (freq, length, *span)
+        if key not in self.made:
+            self.made[key] = gain * _tone(freq, length, span, self.sr, self.style, self.harmonics)
+        _place_note(self.out, start, span, self.made[key])
+
+
 def _bass(style: Style, draw: _Draw, n: int, sr: int) -> np.ndarray:
-    out = np.zeros(n)
+    voice = _Voice(n, sr, style, (1.0, 0.5, 0.2))
     beat = 60.0 / draw.tempo
     length = int(beat * sr)
     for i, when in enumerate(_beat_times(draw, beat, n / sr)):
         chord = style.progression[(i // style.beats_per_chord) % len(style.progression)]
-        tone = _tone(_hz(draw.tonic - 12 + chord[0]), length, sr, style, (1.0, 0.5, 0.2))
-        _place(out, 0.6 * tone, int(when * sr))
-    return out
+        voice.play(_hz(draw.tonic - 12 + chord[0]), length, int(when * sr), 0.6)
+    return voice.out
 
 
 def _arpeggio(style: Style, draw: _Draw, n: int, sr: int) -> np.ndarray:
-    out = np.zeros(n)
+    voice = _Voice(n, sr, style, style.harmonics)
     step = 60.0 / draw.tempo / 4
     length = int(step * sr)
     for i, when in enumerate(_beat_times(draw, step, n / sr)):
         chord_i = (i // (4 * style.beats_per_chord)) % len(style.progression)
         chord = style.progression[chord_i]
-        freq = _hz(draw.tonic + 12 + chord[i % len(chord)])
-        _place(out, 0.5 * _tone(freq, length, sr, style, style.harmonics), int(when * sr))
-    return out
+        voice.play(_hz(draw.tonic + 12 + chord[i % len(chord)]), length, int(when * sr), 0.5)
+    return voice.out
 
 
 # --- writing

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from synthetic_plain import whole_notes
 
 from percmusic_cli.audio import decode
 from percmusic_cli.datasets import synthetic
@@ -97,3 +98,14 @@ def test_clips_made_in_threads_are_the_bytes_made_one_at_a_time(
     for a, b in zip(threaded, single, strict=True):
         assert a.relative_to(tmp_path / "threads") == b.relative_to(tmp_path / "one")
         assert a.read_bytes() == b.read_bytes()
+
+
+def test_notes_made_in_part_and_once_are_the_whole_notes_cut() -> None:
+    """The fast path (only the heard part of a note; a repeated bass or arpeggio note made
+    once per clip) against the plain definition (`synthetic_plain.whole_notes`)."""
+    fast = [generate_clip(lab, i, 1.5, 22050, seed=5) for lab in SYNTHETIC_LABELS for i in (0, 1)]
+    with whole_notes() as cuts:
+        plain = [generate_clip(lab, i, 1.5, 22050, 5) for lab in SYNTHETIC_LABELS for i in (0, 1)]
+    assert cuts == {"start", "end"}  # the clips cut notes at both ends
+    for a, b in zip(fast, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
