@@ -378,8 +378,9 @@ class LogMel:
     def __init__(
         self, cfg: SpectrogramConfig, device: str = "cpu", batch_size: int | None = None
     ) -> None:
-        import librosa
         import torch
+
+        from percmusic_cli.melbank import mel_filterbank
 
         self.cfg = cfg
         self.device = torch.device(device)
@@ -388,9 +389,7 @@ class LogMel:
         if batch_size is None:
             batch_size = 1 if self.device.type == "cpu" else 16
         self.batch_size = max(1, batch_size)
-        fb = librosa.filters.mel(
-            sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
-        )
+        fb = mel_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
         self._fb = torch.from_numpy(fb).to(self.device)
         # librosa's "hann" is scipy's periodic (fftbins=True) window.
         self._window = torch.hann_window(cfg.n_fft, periodic=True, device=self.device)
