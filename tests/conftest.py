@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -33,6 +33,9 @@ from trees import (
     write_wav,
 )
 from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from fixture_store import StoreCopies
 
 # pytest keeps the test modules' assert-rewritten bytecode in __pycache__ (ignored by git)
 # only when bytecode may be written; with PYTHONDONTWRITEBYTECODE set, as on this machine
@@ -182,3 +185,12 @@ def short_quick_preset(monkeypatch: pytest.MonkeyPatch) -> None:
     train, model = PRESETS["quick"]
     short = dataclasses.replace(train, steps=20, checkpoint_every=10)
     monkeypatch.setitem(PRESETS, "quick", (short, model))
+
+
+@pytest.fixture(scope="session")
+def store_copies(tmp_path_factory: pytest.TempPathFactory) -> StoreCopies:
+    """`store_copies.copy(root, labels)`: a fixture store (tests/fixture_store.py) of its own
+    for a test, built once per label set and worker, then copied."""
+    from fixture_store import StoreCopies
+
+    return StoreCopies(tmp_path_factory.mktemp("store-templates"))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies
 
 from percmusic_cli import api
 from percmusic_cli.classifiers import registry
@@ -69,11 +69,13 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     registry.reset()
 
 
-def test_a_plugin_classifier_runs_and_lists_with_the_builtins(site: Path, tmp_path: Path) -> None:
+def test_a_plugin_classifier_runs_and_lists_with_the_builtins(
+    site: Path, tmp_path: Path, store_copies: StoreCopies
+) -> None:
     install(site, {"one_nn": "percmusic_one_nn:SPEC"})
     assert registry.get("one_nn").origin == "package percmusic-one-nn"
     assert api.run_kinds()[:2] == ("knn", "latent") and "one_nn" in api.run_kinds()
-    store = build_store(tmp_path / "store")
+    store = store_copies.copy(tmp_path / "store")
     with store.writer(0.0, "test"):
         (row,) = run_distance_classifier(
             store, split_view(store, "fixture"), "one_nn", ["mse"], DistanceConfig()

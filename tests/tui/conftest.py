@@ -25,13 +25,6 @@ def _no_animations() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def store_copies(tmp_path_factory: pytest.TempPathFactory) -> StoreCopies:
-    """`store_copies.copy(root, labels)`: a fixture store of its own for a test that writes
-    to it or needs other labels, without building it again."""
-    return StoreCopies(tmp_path_factory.mktemp("store-templates"))
-
-
-@pytest.fixture(scope="session")
 def fixture_home(tmp_path_factory: pytest.TempPathFactory, store_copies: StoreCopies) -> Path:
     """A folder holding `store/`: the fixture store (one per session)."""
     home = tmp_path_factory.mktemp("dashboard")

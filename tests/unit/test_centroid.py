@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clitools import Cli
-from fixture_store import LABELS, build_store
+from fixture_store import LABELS, StoreCopies
 from textual.widgets import DataTable, Static
 from typer.testing import CliRunner
 
@@ -85,9 +85,9 @@ def test_bad_settings_and_missing_parts_are_one_line_errors() -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def store(tmp_path_factory: pytest.TempPathFactory, store_copies: StoreCopies) -> Store:
     """The dashboard's fixture store (three KNN runs) plus two nearest-centroid runs."""
-    store = build_store(tmp_path_factory.mktemp("centroid") / "store")
+    store = store_copies.copy(tmp_path_factory.mktemp("centroid") / "store")
     view = split_view(store, "fixture")
     with store.writer(0.0, "test"):
         rows = run_distance_classifier(

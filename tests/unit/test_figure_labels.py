@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies, build_store
 from typer.testing import CliRunner
 
 from percmusic_cli import api
@@ -75,8 +75,8 @@ def test_figures_draw_hostile_labels_quickly_with_full_text_in_the_csv(tmp_path:
 
 
 @pytest.fixture(scope="module")
-def fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("out") / "store").root
+def fixture(tmp_path_factory: pytest.TempPathFactory, store_copies: StoreCopies) -> Path:
+    return store_copies.copy(tmp_path_factory.mktemp("out") / "store").root
 
 
 def _figures(store: Path, out: str) -> tuple[int, str]:

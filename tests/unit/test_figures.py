@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_store import LABELS, MODEL_ID, PARTS, PER_LABEL, build_store
+from fixture_store import LABELS, MODEL_ID, PARTS, PER_LABEL, StoreCopies
 from typer.testing import CliRunner
 
 from percmusic_cli import api
@@ -22,8 +22,8 @@ from percmusic_cli.store import Store
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return build_store(tmp_path_factory.mktemp("figures") / "store")
+def store(tmp_path_factory: pytest.TempPathFactory, store_copies: StoreCopies) -> Store:
+    return store_copies.copy(tmp_path_factory.mktemp("figures") / "store")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixture_store import MODEL_ID, build_store
+from fixture_store import MODEL_ID, StoreCopies
 
 from percmusic_cli import api
 from percmusic_cli.steps import remove as step
@@ -18,8 +18,8 @@ from percmusic_cli.store import tables as t
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return build_store(tmp_path / "store")
+def store(tmp_path: Path, store_copies: StoreCopies) -> Store:
+    return store_copies.copy(tmp_path / "store")
 
 
 def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:

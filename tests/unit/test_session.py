@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_store import build_store
+from fixture_store import StoreCopies
 
 from percmusic_cli import api
 from percmusic_cli.config import DistanceConfig, KnnConfig
@@ -50,8 +50,10 @@ def test_two_sessions_in_one_process_do_not_meet(tmp_path: Path) -> None:
     assert (a.store.root, b.store.root) == (tmp_path / "a", tmp_path / "b")
 
 
-def test_budgets_of_two_sessions_choose_their_own_knn_path(tmp_path: Path) -> None:
-    store = build_store(tmp_path / "store")
+def test_budgets_of_two_sessions_choose_their_own_knn_path(
+    tmp_path: Path, store_copies: StoreCopies
+) -> None:
+    store = store_copies.copy(tmp_path / "store")
     small = api.session(store, memory_budget=64)  # past it: the streamed top-k path
     large = api.session(store)
     cfg, dist = KnnConfig(k_max=3, n_boot=10), DistanceConfig(device="cpu", tile=4)
