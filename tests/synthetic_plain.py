@@ -27,13 +27,11 @@ def whole_notes() -> Iterator[set[str]]:
         cuts.update(["start"] if span[0] > 0 else [], ["end"] if span[1] < length else [])
         return part_tone(freq, length, (0, length), sr, style, harmonics)[span[0] : span[1]]
 
-    def play_each(
-        voice: synthetic._Voice, freq: float, length: int, start: int, gain: float
-    ) -> None:
+    def play_each(voice: synthetic._Voice, freq: float, length: int, start: int) -> None:
         lo, hi = synthetic._span(start, length, voice.out.size)
         if lo < hi:
             tone = synthetic._tone(freq, length, (lo, hi), voice.sr, voice.style, voice.harmonics)
-            voice.out[start + lo : start + hi] += gain * tone
+            voice.out[start + lo : start + hi] += voice.gain * tone
 
     with (
         mock.patch.object(synthetic, "_tone", whole_then_cut),

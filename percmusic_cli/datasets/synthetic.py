@@ -293,39 +293,42 @@ class _Voice:
     """The notes of one undetuned voice (bass, arpeggio), each computed once per clip: these
     voices repeat a few pitches, so a note is usually one already made."""
 
-    def __init__(self, n: int, sr: int, style: Style, harmonics: tuple[float, ...]) -> None:
+    def __init__(
+        self, n: int, sr: int, style: Style, harmonics: tuple[float, ...], gain: float
+    ) -> None:
         self.out = np.zeros(n)
-        self.sr, self.style, self.harmonics = sr, style, harmonics
+        self.sr, self.style, self.harmonics, self.gain = sr, style, harmonics, gain
         self.made: dict[tuple[float, int, int, int], np.ndarray] = {}
 
-    def play(self, freq: float, length: int, start: int, gain: float) -> None:
+    def play(self, freq: float, length: int, start: int) -> None:
         span = _span(start, length, self.out.size)
         if span[0] >= span[1]:
             return
         key = (freq, length, *span)
         if key not in self.made:
-            self.made[key] = gain * _tone(freq, length, span, self.sr, self.style, self.harmonics)
+            tone = _tone(freq, length, span, self.sr, self.style, self.harmonics)
+            self.made[key] = self.gain * tone
         _place_note(self.out, start, span, self.made[key])
 
 
 def _bass(style: Style, draw: _Draw, n: int, sr: int) -> np.ndarray:
-    voice = _Voice(n, sr, style, (1.0, 0.5, 0.2))
+    voice = _Voice(n, sr, style, (1.0, 0.5, 0.2), 0.6)
     beat = 60.0 / draw.tempo
     length = int(beat * sr)
     for i, when in enumerate(_beat_times(draw, beat, n / sr)):
         chord = style.progression[(i // style.beats_per_chord) % len(style.progression)]
-        voice.play(_hz(draw.tonic - 12 + chord[0]), length, int(when * sr), 0.6)
+        voice.play(_hz(draw.tonic - 12 + chord[0]), length, int(when * sr))
     return voice.out
 
 
 def _arpeggio(style: Style, draw: _Draw, n: int, sr: int) -> np.ndarray:
-    voice = _Voice(n, sr, style, style.harmonics)
+    voice = _Voice(n, sr, style, style.harmonics, 0.5)
     step = 60.0 / draw.tempo / 4
     length = int(step * sr)
     for i, when in enumerate(_beat_times(draw, step, n / sr)):
         chord_i = (i // (4 * style.beats_per_chord)) % len(style.progression)
         chord = style.progression[chord_i]
-        voice.play(_hz(draw.tonic + 12 + chord[i % len(chord)]), length, int(when * sr), 0.5)
+        voice.play(_hz(draw.tonic + 12 + chord[i % len(chord)]), length, int(when * sr))
     return voice.out
 
 
