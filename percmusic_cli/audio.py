@@ -390,6 +390,9 @@ class LogMel:
             batch_size = 1 if self.device.type == "cpu" else 16
         self.batch_size = max(1, batch_size)
         fb = mel_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
+        # Bands with no FFT bin inside (too many bands for n_fft): their row of every image
+        # is empty. librosa's filterbank warned; the features step says so in one line.
+        self.empty_bands = int(np.count_nonzero(fb.max(axis=1) <= 0))
         self._fb = torch.from_numpy(fb).to(self.device)
         # librosa's "hann" is scipy's periodic (fftbins=True) window.
         self._window = torch.hann_window(cfg.n_fft, periodic=True, device=self.device)

@@ -9,9 +9,12 @@ import warnings
 import librosa
 import numpy as np
 import pytest
+from clitools import Cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trees import TinyTree
 
+from percmusic_cli.audio import LogMel
 from percmusic_cli.config import SpectrogramConfig
 from percmusic_cli.melbank import hz_to_mel, mel_filterbank, mel_to_hz
 
@@ -55,3 +58,26 @@ def test_the_mel_scale_is_librosas_and_inverts() -> None:
     hz = np.concatenate([np.linspace(0.0, 999.0, 50), [1000.0], np.geomspace(1001.0, 48_000.0, 50)])
     np.testing.assert_array_equal(hz_to_mel(hz.copy()), librosa.hz_to_mel(hz, htk=False))
     np.testing.assert_allclose(mel_to_hz(hz_to_mel(hz.copy())), hz, rtol=1e-12)
+
+
+def test_too_many_bands_for_the_fft_are_counted_and_reported(
+    cli: Cli, tiny_folder_tree: TinyTree
+) -> None:
+    """librosa warned of empty bands; the features step says how many, in one line."""
+    cfg = SpectrogramConfig(n_mels=1024)
+    theirs = _librosa_quiet(cfg.sample_rate, cfg.n_fft, 1024)
+    empty = int(np.count_nonzero(theirs.max(axis=1) <= 0))
+    assert empty > 0 and LogMel(cfg).empty_bands == empty
+    assert LogMel(SpectrogramConfig()).empty_bands == 0
+    assert cli("ingest", str(tiny_folder_tree.root)).exit_code == 0
+    result = cli("features", "--n-mels", "1024")
+    assert result.exit_code == 0, result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines() if "mel bands" in ln]
+    assert line == f"warning: {empty} of 1024 mel bands are empty at n_fft 2048; use fewer --n-mels"
+    assert "warning" not in cli("features").stderr  # 128 bands: every band holds a bin
+
+
+def _librosa_quiet(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
