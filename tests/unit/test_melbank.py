@@ -19,12 +19,21 @@ from percmusic_cli.config import SpectrogramConfig
 from percmusic_cli.melbank import hz_to_mel, mel_filterbank, mel_to_hz
 
 
-def _same(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> None:
+def _both(
+    sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Our filterbank and librosa's for the same settings."""
     with warnings.catch_warnings():
-        # narrow settings leave empty or NaN triangles, with numpy's warnings: alike in both
+        # narrow settings leave empty or NaN triangles, with warnings (numpy's, librosa's
+        # "Empty filters"): alike in both
         warnings.simplefilter("ignore")
         ours = mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
         theirs = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return ours, theirs
+
+
+def _same(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> None:
+    ours, theirs = _both(sr, n_fft, n_mels, fmin, fmax)
     assert ours.dtype == theirs.dtype == np.float32 and ours.shape == theirs.shape
     np.testing.assert_array_equal(ours, theirs)  # NaNs in the same places count as equal
 
@@ -65,7 +74,7 @@ def test_too_many_bands_for_the_fft_are_counted_and_reported(
 ) -> None:
     """librosa warned of empty bands; the features step says how many, in one line."""
     cfg = SpectrogramConfig(n_mels=1024)
-    theirs = _librosa_quiet(cfg.sample_rate, cfg.n_fft, 1024)
+    _, theirs = _both(cfg.sample_rate, cfg.n_fft, 1024)
     empty = int(np.count_nonzero(theirs.max(axis=1) <= 0))
     assert empty > 0 and LogMel(cfg).empty_bands == empty
     assert LogMel(SpectrogramConfig()).empty_bands == 0
@@ -75,9 +84,3 @@ def test_too_many_bands_for_the_fft_are_counted_and_reported(
     (line,) = [ln for ln in result.stderr.splitlines() if "mel bands" in ln]
     assert line == f"warning: {empty} of 1024 mel bands are empty at n_fft 2048; use fewer --n-mels"
     assert "warning" not in cli("features").stderr  # 128 bands: every band holds a bin
-
-
-def _librosa_quiet(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
