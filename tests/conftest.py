@@ -65,6 +65,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(20_000, 10, 10)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_textual_idle() -> Iterator[None]:
+    """The dashboard tests' pilots poll for idle every 2.5 ms, not 20 (tests/pilots.py)."""
+    from pilots import quick_idle
+
+    with quick_idle():
+        yield
+
+
 @pytest.fixture
 def tiny_gtzan_tree(tmp_path: Path) -> TinyTree:
     return build_gtzan_tree(tmp_path / "gtzan")

@@ -3,15 +3,12 @@ workers post; an empty store and a locked store show a notice instead of crashin
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import io
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fixture_store import StoreCopies
+from pilots import settle, sync
 from textual.widgets import DataTable, Static, TabbedContent
 
 from percmusic_cli.errors import StoreLockedError
@@ -30,22 +27,11 @@ from percmusic_cli.tui.screens.training import TrainingScreen
 SIZE = (80, 24)
 
 
-def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test with asyncio (no async pytest plugin is installed)."""
-
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
 @sync
 async def test_overview_counts_tracks_per_label(fixture_store: Store) -> None:
     app = build_app(fixture_store)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OverviewScreen)
         ds = screen.status["datasets"][0]
@@ -62,9 +48,7 @@ async def test_overview_counts_tracks_per_label(fixture_store: Store) -> None:
 async def test_results_sort_filter_mark_compare_and_open(fixture_store: Store) -> None:
     app = build_app(fixture_store)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "2")
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
         table = screen.query_one("#runs", DataTable)
@@ -83,17 +67,13 @@ async def test_results_sort_filter_mark_compare_and_open(fixture_store: Store) -
         table.move_cursor(row=0)
         await pilot.press("space", "down", "space")
         assert len(screen.marked) == 2
-        await pilot.press("c")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "c")
         assert isinstance(app.screen, CompareScreen)
         assert [r["run_id"] for r in app.screen.runs] == screen.marked
         paired = app.screen.paired  # the fixture's runs share their test tracks
         assert paired is not None and len(paired["pairs"]) == 1
         assert {paired["pairs"][0]["a"], paired["pairs"][0]["b"]} == set(screen.marked)
-        await pilot.press("escape", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "escape", "enter")
         detail = app.screen
         assert isinstance(detail, RunDetailScreen)
         assert detail.run is not None and detail.run["run_id"] == screen.current_run()
@@ -108,9 +88,7 @@ async def test_results_sort_filter_mark_compare_and_open(fixture_store: Store) -
 async def test_distances_switch_metric(fixture_store: Store) -> None:
     app = build_app(fixture_store)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("3")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "3")
         screen = app.screen
         assert isinstance(screen, DistancesScreen)
         # The stored Fig. 1 rows, as `distances stats` wrote them: no recomputation.
@@ -125,9 +103,7 @@ async def test_distances_switch_metric(fixture_store: Store) -> None:
 async def test_training_lists_model_and_history(fixture_store: Store) -> None:
     app = build_app(fixture_store)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "4")
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         assert screen.selected == "ae-mse-noise-0000beef"
@@ -167,16 +143,12 @@ async def test_claims_screen_shows_the_last_study(
     study |= {"rows": [], "controls": [], "claims": [claim]}
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("6")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "6")
         assert isinstance(app.screen, ClaimsScreen)
         assert "no study yet" in str(app.screen.query_one("#claims", Static).render())
         with store.connect() as con:
             save_study(con, "x", study)
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "r")
         assert app.screen.study is not None and app.screen.study["claims"] == [claim]
         from rich.console import Console
 
@@ -194,9 +166,7 @@ async def test_tracks_filter_and_selected_track(fixture_store: Store) -> None:
     async with app.run_test(
         size=SIZE, message_hook=lambda m: seen.append(m) if isinstance(m, TrackLoaded) else None
     ) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "5")
         screen = app.screen
         assert isinstance(screen, TracksScreen)
         assert len(screen.shown_tracks()) == 25
@@ -207,9 +177,7 @@ async def test_tracks_filter_and_selected_track(fixture_store: Store) -> None:
             "jazz/jazz.00005",
         ]
         screen.query_one("#tracks", DataTable).move_cursor(row=1)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert seen and seen[-1].track_id == "jazz/jazz.00005"
         assert seen[-1].image.shape == (32, 48)
         assert set(seen[-1].neighbours) == {"mse", "msssim", "nlpd"}
@@ -220,8 +188,7 @@ async def test_tracks_filter_and_selected_track(fixture_store: Store) -> None:
 async def test_empty_store_says_so(tmp_path: Path) -> None:
     app = build_app(Store(tmp_path / "nothing"))
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OverviewScreen)
         assert screen.failure is not None and screen.failure.kind == "empty"
@@ -243,14 +210,11 @@ async def test_locked_store_says_so_and_retries(
     async with app.run_test(
         size=SIZE, message_hook=lambda m: failures.append(m) if isinstance(m, LoadFailed) else None
     ) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert failures and failures[0].kind == "locked" and "PID 4242" in failures[0].text
         assert app.screen.has_class("failed")
         monkeypatch.setattr(Store, "connect", real)
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "r")
         assert not app.screen.has_class("failed")
         assert isinstance(app.screen, OverviewScreen) and app.screen.status["exists"]
 

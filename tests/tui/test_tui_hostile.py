@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fixture_store import build_store
+from pilots import settle
 from rich.text import Text
 from textual.markup import MarkupError
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from percmusic_cli.render import safe
@@ -56,13 +55,7 @@ def _caption_is_as_written(tracks: TracksScreen) -> None:
 async def _walk(store: Store) -> None:
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-
-        async def press(*keys: str) -> None:
-            for key in keys:
-                await pilot.press(key)
-                await settle(pilot)
-
-        await press("5", "enter", "down", "down")
+        await settle(pilot, "5", "enter", "down", "down")
         tracks = app.screen
         assert isinstance(tracks, TracksScreen)
         table = tracks.query_one("#tracks", DataTable)
@@ -76,18 +69,13 @@ async def _walk(store: Store) -> None:
             await settle(pilot)
             assert tracks.shown is not None and tracks.shown.track_id.startswith(label + "/")
             _caption_is_as_written(tracks)
-        await press("1", "3", "m", "4", "6", "2")
+        await settle(pilot, "1", "3", "m", "4", "6", "2")
         results = app.screen
         assert isinstance(results, ResultsScreen)
-        await press("space", "down", "space", "c")  # two runs side by side
-        await press("escape", "enter")  # one run, every tab
-        await press("m", "f", "k", "x", "s", "escape")
+        await settle(pilot, "space", "down", "space", "c")  # two runs side by side
+        await settle(pilot, "escape", "enter")  # one run, every tab
+        await settle(pilot, "m", "f", "k", "x", "s", "escape")
         assert app.crash is None and app.return_code is None
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def test_a_crash_is_kept_for_the_cli_not_printed_as_a_traceback(tmp_path: Path) -> None:

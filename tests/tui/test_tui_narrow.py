@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fixture_store import StoreCopies
+from pilots import settle
 from rich.console import Console, Group
 from textual.widgets import DataTable, Static
 
@@ -73,9 +74,7 @@ async def _claims(store: Store) -> None:
             case = f"repeated={repeated} long_label={long_label}"
             with store.connect() as con:
                 save_study(con, "s1", _study(repeated, long_label))
-            await pilot.press("r")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot, "r")
             screen = app.screen
             assert isinstance(screen, ClaimsScreen) and screen.shown, case
             assert screen.study is not None and screen.study["seeds"] == (3 if repeated else 1)
@@ -101,9 +100,7 @@ def test_runs_screen_shows_test_f1_without_scrolling(
 async def _runs(store: Store) -> None:
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, "2")
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
         table = screen.query_one("#runs", DataTable)

@@ -4,14 +4,12 @@ confusion titles name the classifier, and screenshots land in the store's figure
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import io
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pilots import settle, sync
 from rich.console import Console
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
@@ -27,27 +25,10 @@ from percmusic_cli.tui.screens.run_detail import RunDetailScreen
 SIZE = (80, 24)
 
 
-def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
 def rendered(widget: Static) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(widget.content)
     return console.export_text()
-
-
-async def settle(app: Any, pilot: Any, *keys: str) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    for key in keys:
-        await pilot.press(key)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 @sync
@@ -57,19 +38,19 @@ async def test_at_80_columns(fixture_store: Store) -> None:
     (the runs marked and compared before the sort changes their order)."""
     app = build_app(fixture_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot, "1")
+        await settle(pilot, "1")
         quit_is_in_the_footer(app, ("1",))
-        await settle(app, pilot, "2")
+        await settle(pilot, "2")
         quit_is_in_the_footer(app, ("2",))
         await compare_columns_name_runs_and_confusion_names_the_classifier(app, pilot)
         quit_is_in_the_footer(app, ("2", "enter"))
-        await settle(app, pilot, "escape")
+        await settle(pilot, "escape")
         await sort_column_is_marked_in_the_header(app, pilot)
-        await settle(app, pilot, "3")
+        await settle(pilot, "3")
         quit_is_in_the_footer(app, ("3",))
         await distances_pooled_first_genres_scroll_and_metric_resets(app, pilot)
         for key in ("4", "5"):
-            await settle(app, pilot, key)
+            await settle(pilot, key)
             quit_is_in_the_footer(app, (key,))
 
 
@@ -92,9 +73,9 @@ async def distances_pooled_first_genres_scroll_and_metric_resets(app: Any, pilot
     assert plot.region.bottom <= SIZE[1] - 1  # whole, above the footer, no scrolling
     scroll = screen.query_one("#dist-scroll", VerticalScroll)
     assert plot.region.y < scroll.region.y
-    await settle(app, pilot, "j", "j")
+    await settle(pilot, "j", "j")
     assert scroll.scroll_y > 0
-    await settle(app, pilot, "m")
+    await settle(pilot, "m")
     assert screen.metric == "msssim" and scroll.scroll_y == 0
     assert any(k.key == "j" and k.description == "Genres" for k in screen.query(FooterKey))
 
@@ -108,22 +89,22 @@ async def sort_column_is_marked_in_the_header(app: Any, pilot: Any) -> None:
         return [str(c.label) for c in table.columns.values()]
 
     assert "date ▲" in headers()
-    await settle(app, pilot, "s")
+    await settle(pilot, "s")
     assert "run ▲" in headers() and "date" in headers()
-    await settle(app, pilot, "s")  # the columns' order: run -> test F1 -> valid
+    await settle(pilot, "s")  # the columns' order: run -> test F1 -> valid
     assert "test F1 [95% CI] ▼" in headers()  # scores sort best first
-    await settle(app, pilot, "s")
+    await settle(pilot, "s")
     assert "valid ▼" in headers()
 
 
 async def compare_columns_name_runs_and_confusion_names_the_classifier(
     app: Any, pilot: Any
 ) -> None:
-    await settle(app, pilot, "space", "down", "space", "c")
+    await settle(pilot, "space", "down", "space", "c")
     assert isinstance(app.screen, CompareScreen)
     text = rendered(app.screen.query_one("#compare", Static))
     assert "knn-mse-00000000" in text and "knn-msssim-00000001" in text
-    await settle(app, pilot, "escape", "enter", "m")
+    await settle(pilot, "escape", "enter", "m")
     assert isinstance(app.screen, RunDetailScreen)
     grid = rendered(app.screen.query_one("#confusion-grid", Static))
     assert grid.startswith("KNN msssim: confusion on test")  # the cursor row
@@ -136,7 +117,7 @@ async def test_screenshot_goes_to_the_store_figures_folder(
     monkeypatch.setenv("HOME", str(tmp_path / "home-without-downloads"))
     app = build_app(fixture_store, figures_dir=tmp_path / "figs")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot, "ctrl+s")
+        await settle(pilot, "ctrl+s")
         saved = list((tmp_path / "figs").glob("*.svg"))
         assert len(saved) == 1
         messages = [n.message for n in app._notifications]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilots import settle
 from pytest_textual_snapshot import (
     PseudoApp,
     PseudoConsole,
@@ -53,16 +54,6 @@ TOUR: dict[str, tuple[str, ...]] = {
 @pytest.fixture(scope="module", params=[(80, 24), (160, 48)], ids=["80x24", "160x48"])
 def size(request: pytest.FixtureRequest) -> tuple[int, int]:
     return tuple(request.param)  # type: ignore[return-value]
-
-
-async def settle(pilot: Pilot[Any], *keys: str) -> None:
-    """Press `keys`, letting every worker finish after each one."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    for key in keys:
-        await pilot.press(key)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def after(*keys: str) -> Callable[[Pilot[Any]], Any]:

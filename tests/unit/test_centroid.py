@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from clitools import Cli
 from fixture_store import LABELS, StoreCopies
+from pilots import settle
 from textual.widgets import DataTable, Static
 from typer.testing import CliRunner
 
@@ -166,9 +167,7 @@ def test_the_dashboard_lists_and_opens_a_run(store: Store) -> None:
     async def drive() -> None:
         app = build_app(store)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("2")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot, "2")
             screen = app.screen
             assert isinstance(screen, ResultsScreen)
             table = screen.query_one("#runs", DataTable)
@@ -177,9 +176,7 @@ def test_the_dashboard_lists_and_opens_a_run(store: Store) -> None:
             screen.refresh_table()
             assert table.row_count == 1
             table.move_cursor(row=0)
-            await pilot.press("enter")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot, "enter")
             detail = app.screen
             assert isinstance(detail, RunDetailScreen) and detail.run is not None
             assert detail.run["kind"] == "centroid" and detail.run["name"] == "nlpd"

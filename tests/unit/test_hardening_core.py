@@ -19,6 +19,7 @@ import torch
 from clitools import Cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pilots import settle
 from trees import SR, tone_clip, write_wav
 from typer.testing import CliRunner
 
@@ -206,15 +207,12 @@ async def _dashboard_shows(store: Store, label: str) -> None:
 
     app = build_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OverviewScreen)
         labels = {r["label"] for r in screen.status["datasets"][0]["labels"]}
         assert label in labels
         for key in ("5", "enter", "down", "enter", "1", "2", "3", "4", "6"):
             # the tracks screen renders every label and path; enter shows the selected one
-            await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot, key)
         assert app.is_running and app.return_code is None
