@@ -35,6 +35,7 @@ from percmusic_cli.metrics._msssim_state import (
     MsssimState,
     _pairs_cpu,
     block_pairs,
+    kernel_args,
     pair_groups,
     prepare_msssim,
 )
@@ -67,8 +68,15 @@ def old_kernel(rev: str) -> ModuleType:
 def run(
     kernel: Any, state: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
 ) -> np.ndarray:
-    """kernel.msssim_pairs on (ia, ib) in the groups `starts`, called as the package calls it."""
-    return _pairs_cpu(state, state, ia, ib, starts, kernel.msssim_pairs)
+    """The kernel module's pairs on (ia, ib) in the groups `starts`: this tree's as the package
+    calls it; a past one (a `prange` loop, `msssim_pairs`) as its commit called it."""
+    if kernel is _msssim_numba:
+        return _pairs_cpu(state, state, ia, ib, starts)
+    args = kernel_args(state, state, ia, ib, starts)
+    with numba.parallel_chunksize(1):
+        kernel.msssim_pairs(*args)
+    out: np.ndarray = args[-1]
+    return out
 
 
 def tiles(rect: int, diag: int) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:

@@ -28,7 +28,6 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import prange
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
@@ -394,8 +393,10 @@ def _scale_terms(
     return float(cs_sum / n), float(ssim_sum / n)
 
 
-@numba.njit(parallel=True, cache=True)
-def msssim_pairs(
+@numba.njit(cache=True, nogil=True)
+def msssim_groups(
+    t0: int,
+    t1: int,
     ia: np.ndarray,
     ib: np.ndarray,
     starts: np.ndarray,
@@ -415,10 +416,11 @@ def msssim_pairs(
     weights: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b). Pairs
-    starts[t]..starts[t + 1] form group t, which advances through each scale together."""
+    """out[p] = 1 - MS-SSIM(image ia[p] of set a, image ib[p] of set b) for the pairs of
+    groups t0..t1 - 1. Pairs starts[t]..starts[t + 1] form group t, which advances through
+    each scale together."""
     scales = weights.shape[0]
-    for t in prange(starts.shape[0] - 1):
+    for t in range(t0, t1):
         p0, p1 = starts[t], starts[t + 1]
         terms = np.empty((scales, p1 - p0))
         for s in range(scales):

@@ -106,21 +106,10 @@ def _layout(state: MsssimState) -> tuple[np.ndarray, ...]:
     return x_off, m_off, hs, ws
 
 
-def _pairs_cpu(
-    rows: MsssimState,
-    cols: MsssimState,
-    ia: np.ndarray,
-    ib: np.ndarray,
-    starts: np.ndarray,
-    kernel: Any = None,
-) -> np.ndarray:
-    """The numba kernel on pairs (ia, ib) in the groups `starts`. `kernel` is another
-    `msssim_pairs` with the same signature (benchmarks/msssim_blocks.py passes a past one)."""
-    import numba
-
-    from percmusic_cli.metrics._msssim_numba import msssim_pairs
-
-    kernel = kernel or msssim_pairs
+def kernel_args(
+    rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
+) -> tuple[Any, ...]:
+    """The numba kernel's arguments after its span, `out` (float64, one per pair) last."""
     assert rows.flat is not None and cols.flat is not None
     cfg = rows.config
     x_off, m_off, hs, ws = _layout(rows)
@@ -128,13 +117,25 @@ def _pairs_cpu(
     c1, c2 = constants(cfg)
     out = np.empty(ia.shape[0], dtype=np.float64)
     weights = np.asarray(cfg.weights, dtype=np.float64)
-    # Groups handed out one at a time as threads free up, not one half per thread: on shared
-    # cores a descheduled thread would hold its whole half back. Pairs are independent, so
-    # neither the grouping nor the chunking changes a bit.
-    with numba.parallel_chunksize(1):
-        kernel(
-            ia, ib, starts, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out
-        )
+    return (ia, ib, starts, *rows.flat, *cols.flat, x_off, m_off, hs, ws, g, c1, c2, weights, out)
+
+
+def _pairs_cpu(
+    rows: MsssimState, cols: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """The numba kernel on pairs (ia, ib) in the groups `starts`."""
+    from percmusic_cli.metrics._msssim_numba import msssim_groups
+    from percmusic_cli.metrics._spans import in_spans
+
+    args = kernel_args(rows, cols, ia, ib, starts)
+
+    def work(t0: int, t1: int) -> None:
+        msssim_groups(t0, t1, *args)
+
+    # One group per span, handed out as threads free up (_spans.py). Pairs are independent,
+    # so neither the grouping nor the spans change a bit.
+    in_spans(work, starts.shape[0] - 1)
+    out: np.ndarray = args[-1]
     return out
 
 

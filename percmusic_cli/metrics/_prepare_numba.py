@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
 
 from percmusic_cli.metrics._simd import allow_wide_vectors
+from percmusic_cli.metrics._spans import in_spans
 
 allow_wide_vectors()  # before numba compiles or loads anything
 
@@ -88,12 +88,10 @@ def _normalise(z: np.ndarray, p: np.ndarray, sigma: float, dst: np.ndarray) -> N
             dst[y * wd + x] = z[y, x] / (sigma + acc)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _one_pyramid(
     image: np.ndarray, p: np.ndarray, sigmas: np.ndarray, offsets: np.ndarray, dst: np.ndarray
 ) -> None:
-    # Kept out of the prange body: numba's parallel array analysis mis-sizes `j` once the
-    # loop rebinds it to a smaller level.
     levels = sigmas.shape[0]
     w = _W5.copy()
     j = image.astype(np.float64)
@@ -106,13 +104,17 @@ def _one_pyramid(
     _normalise(j, p[last], sigmas[last], dst[offsets[last] : offsets[last + 1]])
 
 
-@numba.njit(parallel=True, cache=True)
 def nlpd_bands(
     images: np.ndarray, p: np.ndarray, sigmas: np.ndarray, offsets: np.ndarray, out: np.ndarray
 ) -> None:
-    """out[i, offsets[l]:offsets[l+1]] = normalised band l of images[i] (float64)."""
-    for i in prange(images.shape[0]):
-        _one_pyramid(images[i], p, sigmas, offsets, out[i])
+    """out[i, offsets[l]:offsets[l+1]] = normalised band l of images[i] (float64); images
+    side by side on numba's threads (_spans.py)."""
+
+    def work(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            _one_pyramid(images[i], p, sigmas, offsets, out[i])
+
+    in_spans(work, images.shape[0])
 
 
 @numba.njit(cache=True)
@@ -155,7 +157,7 @@ def _blur(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _one_stats(
     image: np.ndarray,
     g: np.ndarray,
@@ -177,7 +179,6 @@ def _one_stats(
         vs[m_off[s] : m_off[s + 1]] = var.ravel().astype(np.float32)
 
 
-@numba.njit(parallel=True, cache=True)
 def msssim_stats(
     images: np.ndarray,
     g: np.ndarray,
@@ -189,6 +190,11 @@ def msssim_stats(
     vs: np.ndarray,
 ) -> None:
     """Per image and scale: pooled image, local mean, local variance (float64 math, stored in
-    the float32 rows of xs, mus, vs at the per-scale offsets)."""
-    for i in prange(images.shape[0]):
-        _one_stats(images[i], g, scales, x_off, m_off, xs[i], mus[i], vs[i])
+    the float32 rows of xs, mus, vs at the per-scale offsets); images side by side on
+    numba's threads (_spans.py)."""
+
+    def work(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            _one_stats(images[i], g, scales, x_off, m_off, xs[i], mus[i], vs[i])
+
+    in_spans(work, images.shape[0])
