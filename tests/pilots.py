@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Textual's pilot waits for the app to go idle after each key press and each pause: it sleeps
 # in steps of 20 ms (textual._wait.SLEEP_GRANULARITY) until a step passes with (almost) no
 # CPU used. Two such waits per key, and one per pause, were about a quarter of the dashboard
-# tests' wall time, most of it asleep (benchmarks/RESULTS.md, "Dashboard tests' idle wait").
+# tests' wall time, most of it asleep (benchmarks/RESULTS.md, "Fourth pass").
 QUICK_STEP_S = 1 / 400
 
 
