@@ -153,8 +153,7 @@ def _compute_parts(
     """Write every chunk's part; returns the tracks that gave no finite image,
     track_id -> (path, reason). A chunk holding one is not written."""
     logmel = LogMel(run.cfg, resolve_device(device))
-    if logmel.empty_bands:
-        # (an empty band holds no FFT bin: its row of every image stays zero)
+    if logmel.empty_bands:  # LogMel says what an empty band is
         reporter.log(
             f"warning: {logmel.empty_bands} of {run.cfg.n_mels} mel bands are empty at "
             f"n_fft {run.cfg.n_fft}; use fewer --n-mels"
