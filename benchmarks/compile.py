@@ -73,9 +73,16 @@ def main() -> None:
     parser.add_argument("--rev", default="8e25c42", help="the past commit to compare with")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds {args.rounds}: expected 1 or more")
+    git = ["git", "-C", str(ROOT)]
+    known = subprocess.run(
+        [*git, "rev-parse", "--verify", "--quiet", f"{args.rev}^{{commit}}"], capture_output=True
+    )
+    if known.returncode != 0:
+        parser.error(f"--rev {args.rev}: not a commit of this repository")
     with tempfile.TemporaryDirectory() as tmp:
         past = Path(tmp) / "past"
-        git = ["git", "-C", str(ROOT)]
         subprocess.run([*git, "worktree", "add", "-q", "--detach", str(past), args.rev], check=True)
         try:
             trees = {f"past ({args.rev})": past, "this tree": ROOT}
