@@ -426,7 +426,9 @@ def _one(store: Path, sql: str) -> str:
 
 
 def special_sources(base: Path, work: Path) -> list[Case]:
-    out = []
+    """Five tracks' sources replaced by special files, in one store: one `check --sources` and
+    one `features` must each end (no hang), cleanly, and name every replaced file. One store
+    for all five: each case cost two CLI processes of its own before, most of it start-up."""
     makers: dict[str, Callable[[Path], None]] = {
         "FIFO": lambda p: os.mkfifo(p),
         "link to /dev/zero": lambda p: p.symlink_to("/dev/zero"),
@@ -434,19 +436,23 @@ def special_sources(base: Path, work: Path) -> list[Case]:
         "folder": lambda p: p.mkdir(),
         "dangling link": lambda p: p.symlink_to("/nonexistent/x.wav"),
     }
-    for name, make in makers.items():
-        store = copy_store(base, work, "special-" + name.replace(" ", "-").replace("/", "_"))
-        data = work / "cases" / ("special-data-" + name.replace(" ", "-").replace("/", "_"))
-        shutil.rmtree(data, ignore_errors=True)
-        shutil.copytree(work / "base" / "data", data)
-        _repoint(store, work / "base" / "data", data)
-        victim = data / "low" / "low0.wav"
-        victim.unlink()
-        make(victim)
-        checked = run(store, "check", "--sources", timeout=120)
-        feats = run(store, "features", "--frames", "64", timeout=180)
-        ok = "hang" not in checked.err + feats.err
-        out.append(judged("special files", name, [checked, feats], ok, "hang"))
+    store = copy_store(base, work, "special")
+    data = work / "cases" / "special-data"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(work / "base" / "data", data)
+    _repoint(store, work / "base" / "data", data)
+    victims: dict[str, Path] = {}
+    for i, (name, make) in enumerate(makers.items()):
+        victims[name] = data / "low" / f"low{i}.wav"
+        victims[name].unlink()
+        make(victims[name])
+    checked = run(store, "check", "--sources", timeout=120)
+    feats = run(store, "features", "--frames", "64", timeout=180)
+    out = []
+    for name, victim in victims.items():
+        named = all(str(victim) in r.text for r in (checked, feats))
+        ok = named and "hang" not in checked.err + feats.err
+        out.append(judged("special files", name, [checked, feats], ok, "hang, or not named"))
     return out
 
 
