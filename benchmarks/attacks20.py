@@ -170,96 +170,70 @@ def slug(name: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)
 
 
-def _manifest_case(work: Path, name: str, bad: list[str], expect_problems: int) -> Case:
-    root = work / "cases" / slug(name)
+# Manifest rows that must each be one problem naming its row, beside six good rows that
+# must all be ingested: (row, a link to make in the manifest's folder first, if any).
+_BAD_ROWS: dict[str, tuple[str, Callable[[Path], object] | None]] = {
+    "JSONL label \\ud800": (
+        '{"path": "data/low/low0.wav", "label": "\\ud800", "track_id": "s"}',
+        None,
+    ),
+    "JSONL track_id \\udfff": (
+        '{"path": "data/low/low1.wav", "label": "x", "track_id": "\\udfff"}',
+        None,
+    ),
+    "JSONL key \\ud83d": (
+        '{"path": "data/low/low1.wav", "label": "x", "\\ud83d": "y", "track_id": "k"}',
+        None,
+    ),
+    "deeply nested row": ("[" * 5000, None),
+    "NUL in path": ('{"path": "a\\u0000b.wav", "label": "x"}', None),
+    "60 MB line": ('{"path": "x.wav", "label": "' + "y" * 60_000_000 + '"}', None),
+    "symlink loop row": (
+        json.dumps({"path": "loop1.wav", "label": "low"}),
+        lambda d: (
+            (d / "loop1.wav").symlink_to("loop2.wav"),
+            (d / "loop2.wav").symlink_to("loop1.wav"),
+        ),
+    ),
+    "link to a folder row": (
+        json.dumps({"path": "dir.wav", "label": "low"}),
+        lambda d: (d / "dir.wav").symlink_to(d / "data"),
+    ),
+}
+
+
+def _manifest_rows(work: Path) -> list[Case]:
+    """Every bad row of `_BAD_ROWS` in one manifest after six good ones, one `ingest`: each
+    bad row must be one problem that names its row, and the six good rows ingested. One run
+    for all: a bad row must not sink the others, and each case cost a CLI process before."""
+    root = work / "cases" / "manifest-rows"
     shutil.rmtree(root, ignore_errors=True)
     _clips(root / "data", 3)
-    rows = [
+    good = [
         json.dumps({"path": f"data/{lab}/{lab}{i}.wav", "label": lab})
         for lab in ("low", "high")
         for i in range(3)
     ]
-    manifest = root / "m.jsonl"
-    manifest.write_text("\n".join([*rows, *bad]) + "\n", encoding="utf-8")
-    r = run(root / "store", "ingest", "--manifest", str(manifest), "--json")
+    for _row, make in _BAD_ROWS.values():
+        if make is not None:
+            make(root)
+    bad = [row for row, _make in _BAD_ROWS.values()]
+    (root / "m.jsonl").write_text("\n".join([*good, *bad]) + "\n", encoding="utf-8")
+    r = run(root / "store", "ingest", "--manifest", str(root / "m.jsonl"), "--json")
     doc = _json(r)
-    ok = (
-        isinstance(doc, dict)
-        and doc.get("ok") == 6
-        and len(doc.get("problems", [])) == (expect_problems)
-    )
-    return judged("bad rows", name, [r], ok, f"rc {r.rc}, summary {str(doc)[:120]}")
-
-
-def bad_rows(work: Path) -> list[Case]:
-    cases = [
-        _manifest_case(
-            work,
-            "JSONL label \\ud800",
-            ['{"path": "data/low/low0.wav", "label": "\\ud800", "track_id": "s"}'],
-            1,
-        ),
-        _manifest_case(
-            work,
-            "JSONL track_id \\udfff",
-            ['{"path": "data/low/low1.wav", "label": "x", "track_id": "\\udfff"}'],
-            1,
-        ),
-        _manifest_case(
-            work,
-            "JSONL key \\ud83d",
-            ['{"path": "data/low/low1.wav", "label": "x", "\\ud83d": "y", "track_id": "k"}'],
-            1,
-        ),
-        _manifest_case(work, "deeply nested row", ["[" * 5000], 1),
-        _manifest_case(work, "NUL in path", ['{"path": "a\\u0000b.wav", "label": "x"}'], 1),
-        _manifest_case(
-            work, "60 MB line", ['{"path": "x.wav", "label": "' + "y" * 60_000_000 + '"}'], 1
-        ),
-    ]
-    cases.append(
-        _with_links(
-            work,
-            "symlink loop row",
-            lambda d: (
-                (d / "loop1.wav").symlink_to("loop2.wav"),
-                (d / "loop2.wav").symlink_to("loop1.wav"),
-            ),
-            "loop1.wav",
-        )
-    )
-    cases.append(
-        _with_links(
-            work,
-            "link to a folder row",
-            lambda d: (d / "dir.wav").symlink_to(d / "data"),
-            "dir.wav",
-        )
-    )
-    cases += fma_rows(work)
-    cases.append(corrected_manifest(work))
+    problems = doc.get("problems", []) if isinstance(doc, dict) else []
+    reasons = [str(p.get("reason", "")) for p in problems if isinstance(p, dict)]
+    whole = isinstance(doc, dict) and doc.get("ok") == len(good) and len(problems) == len(bad)
+    cases = []
+    for row_no, name in enumerate(_BAD_ROWS, start=len(good) + 1):
+        named = sum(reason.startswith(f"row {row_no}:") for reason in reasons) == 1
+        why = f"rc {r.rc}, summary {str(doc)[:120]}"
+        cases.append(judged("bad rows", name, [r], whole and named, why))
     return cases
 
 
-def _with_links(work: Path, name: str, make: Callable[[Path], object], rel: str) -> Case:
-    root = work / "cases" / slug(name)
-    shutil.rmtree(root, ignore_errors=True)
-    _clips(root / "data", 3)
-    make(root)
-    return _manifest_case_at(root, name, [json.dumps({"path": rel, "label": "low"})], 1)
-
-
-def _manifest_case_at(root: Path, name: str, bad: list[str], expect: int) -> Case:
-    rows = [
-        json.dumps({"path": f"data/{lab}/{lab}{i}.wav", "label": lab})
-        for lab in ("low", "high")
-        for i in range(3)
-    ]
-    (root / "m.jsonl").write_text("\n".join([*rows, *bad]) + "\n", encoding="utf-8")
-    r = run(root / "store", "ingest", "--manifest", str(root / "m.jsonl"), "--json")
-    doc = _json(r)
-    ok = isinstance(doc, dict) and doc.get("ok") == 6 and len(doc.get("problems", [])) == expect
-    return judged("bad rows", name, [r], ok, f"rc {r.rc}, summary {str(doc)[:120]}")
+def bad_rows(work: Path) -> list[Case]:
+    return [*_manifest_rows(work), *fma_rows(work), corrected_manifest(work)]
 
 
 _FMA_TOP = ["", "set", "set", "set", "track", "track", "track"]
