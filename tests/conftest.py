@@ -65,6 +65,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(20_000, 10, 10)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Collect once, then freeze what is left: pytest then collects five more times as the
+    session ends (to report exceptions in finalizers), and each full collection scanned the
+    whole heap the tests built. Garbage is still finalized, here, under pytest's hook."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _quick_textual_idle() -> Iterator[None]:
     """The dashboard tests' pilots poll for idle every 2.5 ms, not 20 (tests/pilots.py)."""
