@@ -60,7 +60,10 @@ _fma: Any = intrinsic(_fma_typer)  # called as _fma(a, b, c) from jitted code
 
 # error_model="numpy": no zero-division checks, which would stop the loops vectorising; the
 # loops index views with the bare loop variable so no negative-index wraparound is emitted.
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+# The row helpers are not inlined by numba (inline="always"): that typed and optimised each
+# again in every caller, a fifth of a cold compile, for the same bits and speed (LLVM still
+# inlines them where it pays; benchmarks/RESULTS.md, "Seventh pass").
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _hfilter(prod: np.ndarray, slot: np.ndarray, g: np.ndarray, wo: int) -> None:
     """slot[j] = sum_t g[t] * prod[j + t], summed left to right."""
     k = g.shape[0]
@@ -87,7 +90,7 @@ def _hfilter(prod: np.ndarray, slot: np.ndarray, g: np.ndarray, wo: int) -> None
             slot[j] = _fma(gt, shifted[j], slot[j])
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _vfilter(ring: np.ndarray, i: int, acc: np.ndarray, g: np.ndarray, wo: int) -> None:
     """acc[j] = sum_t g[t] * ring[(i + t) % k][j], summed in t order."""
     k = g.shape[0]
@@ -114,7 +117,7 @@ def _vfilter(ring: np.ndarray, i: int, acc: np.ndarray, g: np.ndarray, wo: int) 
             acc[j] = _fma(gt, rt[j], acc[j])
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _prod_row(xa: np.ndarray, xb: np.ndarray, row: int, width: int, prod: np.ndarray) -> None:
     """prod[j] = xa[row, j] * xb[row, j]."""
     ra = xa[row * width : (row + 1) * width]
@@ -123,7 +126,7 @@ def _prod_row(xa: np.ndarray, xb: np.ndarray, row: int, width: int, prod: np.nda
         prod[j] = ra[j] * rb[j]
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _cs_row7(
     ring: np.ndarray,
     i: int,
@@ -152,7 +155,7 @@ def _cs_row7(
         cs_col[j] += _fma(two, _fma(-m1[j], m2[j], s), c2f) / (v1[j] + v2[j] + c2f)
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _cs_rows2(
     ring: np.ndarray,
     i: int,
@@ -194,7 +197,7 @@ def _cs_rows2(
         cs_col[j] = c + _fma(two, _fma(-m1b[j], m2b[j], t), c2f) / (v1b[j] + v2b[j] + c2f)
 
 
-@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy", inline="always")
+@numba.njit(fastmath=_FAST, cache=True, nogil=True, error_model="numpy")
 def _cs_rows4(
     ring: np.ndarray,
     i: int,

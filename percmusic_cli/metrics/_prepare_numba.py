@@ -158,6 +158,17 @@ def _blur(x: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
+def _put(dst: np.ndarray, start: int, src: np.ndarray) -> None:
+    """dst[start:] = src, row by row, cast to float32. A loop, not a slice assignment: numba
+    compiles a slice assignment's shape-mismatch message (string formatting), about 3-4 s of
+    a cold compile's 25 s (benchmarks/RESULTS.md, "Seventh pass")."""
+    h, wd = src.shape
+    for i in range(h):
+        for c in range(wd):
+            dst[start + i * wd + c] = np.float32(src[i, c])
+
+
+@numba.njit(cache=True, nogil=True)
 def _one_stats(
     image: np.ndarray,
     g: np.ndarray,
@@ -174,9 +185,9 @@ def _one_stats(
             x = _pool(x)
         mu = _blur(x, g)
         var = _blur(x * x, g) - mu * mu
-        xs[x_off[s] : x_off[s + 1]] = x.ravel().astype(np.float32)
-        mus[m_off[s] : m_off[s + 1]] = mu.ravel().astype(np.float32)
-        vs[m_off[s] : m_off[s + 1]] = var.ravel().astype(np.float32)
+        _put(xs, x_off[s], x)
+        _put(mus, m_off[s], mu)
+        _put(vs, m_off[s], var)
 
 
 def msssim_stats(
