@@ -39,6 +39,7 @@ from percmusic_cli.metrics._msssim_state import (
     pair_groups,
     prepare_msssim,
 )
+from percmusic_cli.metrics._spans import in_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -69,12 +70,16 @@ def run(
     kernel: Any, state: MsssimState, ia: np.ndarray, ib: np.ndarray, starts: np.ndarray
 ) -> np.ndarray:
     """The kernel module's pairs on (ia, ib) in the groups `starts`: this tree's as the package
-    calls it; a past one (a `prange` loop, `msssim_pairs`) as its commit called it."""
+    calls it; a past one as its commit called it (`msssim_groups` on the thread pool of
+    _spans.py, or before that, a `prange` loop, `msssim_pairs`)."""
     if kernel is _msssim_numba:
         return _pairs_cpu(state, state, ia, ib, starts)
     args = kernel_args(state, state, ia, ib, starts)
-    with numba.parallel_chunksize(1):
-        kernel.msssim_pairs(*args)
+    if hasattr(kernel, "msssim_groups"):
+        in_spans(lambda t0, t1: kernel.msssim_groups(t0, t1, *args), starts.shape[0] - 1)
+    else:
+        with numba.parallel_chunksize(1):
+            kernel.msssim_pairs(*args)
     out: np.ndarray = args[-1]
     return out
 
