@@ -1,11 +1,12 @@
-"""`make setup` from a fresh clone: this tree against a past commit (`--rev`), each in its own
-new clone with its own new virtual environment, alternating, `--rounds` times.
+"""`make setup` (or `--target demo`) from a fresh clone: this tree against a past commit
+(`--rev`), each in its own new clone with its own new virtual environment and empty caches
+(numba's, the model cache: a new user's first run), alternating, `--rounds` times.
 
 The past commit is cloned and checked out; this tree is cloned at HEAD with the working tree's
 uncommitted changes applied (`git diff HEAD`). Prints wall and CPU seconds (the children's
 user + sys) per run, the medians and their ratio.
 
-    .venv/bin/python benchmarks/setup.py [--rev HEAD] [--rounds 2]
+    .venv/bin/python benchmarks/setup.py [--rev HEAD] [--rounds 2] [--target demo]
 
 Nothing is downloaded that `make setup` would not download; the clones go under a temporary
 folder that is removed at the end."""
@@ -41,12 +42,18 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _setup(dest: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of `make setup` in `dest`."""
+def _make(dest: Path, target: str) -> tuple[float, float]:
+    """Wall and CPU seconds of `make <target>` in `dest`, with caches of its own."""
+    env = {
+        **os.environ,
+        "PERCMUSIC_CACHE": str(dest / "user-cache"),
+        "PERCMUSIC_MODEL_CACHE": str(dest / "user-cache" / "models"),
+    }
+    env.pop("NUMBA_CACHE_DIR", None)
     start, cpu = time.perf_counter(), _children_cpu()
-    done = subprocess.run(["make", "-s", "setup"], cwd=dest, capture_output=True, text=True)
+    done = subprocess.run(["make", "-s", target], cwd=dest, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"make setup failed in {dest}:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"make {target} failed in {dest}:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
@@ -56,16 +63,17 @@ def main() -> None:
     )
     parser.add_argument("--rev", default="HEAD", help="the past commit (default HEAD)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--target", default="setup", choices=("setup", "demo"))
     args = parser.parse_args()
     ways = {f"past ({args.rev})": args.rev, "this tree": None}
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ways}
-    print(f"load before: {os.getloadavg()[0]:.2f}")
+    print(f"make {args.target}; load before: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="percmusic-setup-") as tmp:
         for r in range(args.rounds):
             for name, rev in ways.items():
                 dest = Path(tmp) / f"{r}-{rev or 'tree'}"
                 _clone(dest, rev)
-                wall, cpu = _setup(dest)
+                wall, cpu = _make(dest, args.target)
                 runs[name].append((wall, cpu))
                 print(f"round {r + 1}, {name}: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}\n")
