@@ -158,11 +158,14 @@ def _blur(x: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _put(dst: np.ndarray, start: int, src: np.ndarray) -> None:
-    """dst[start:] = src, row by row, cast to float32. A loop, not a slice assignment: numba
-    compiles a slice assignment's shape-mismatch message (string formatting), about 3-4 s of
-    a cold compile's 25 s (benchmarks/RESULTS.md, "Seventh pass")."""
+def _put(dst: np.ndarray, start: int, stop: int, src: np.ndarray) -> None:
+    """dst[start:stop] = src, row by row, cast to float32. A loop, not a slice assignment:
+    numba compiles a slice assignment's shape-mismatch message (string formatting), about 3 s
+    of a cold compile (benchmarks/RESULTS.md, "Seventh pass"). The check stays, with a fixed
+    message."""
     h, wd = src.shape
+    if stop - start != h * wd or stop > dst.shape[0]:
+        raise ValueError("msssim_stats: a scale's size does not match its offsets")
     for i in range(h):
         for c in range(wd):
             dst[start + i * wd + c] = np.float32(src[i, c])
@@ -185,9 +188,9 @@ def _one_stats(
             x = _pool(x)
         mu = _blur(x, g)
         var = _blur(x * x, g) - mu * mu
-        _put(xs, x_off[s], x)
-        _put(mus, m_off[s], mu)
-        _put(vs, m_off[s], var)
+        _put(xs, x_off[s], x_off[s + 1], x)
+        _put(mus, m_off[s], m_off[s + 1], mu)
+        _put(vs, m_off[s], m_off[s + 1], var)
 
 
 def msssim_stats(
