@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from torch import Tensor
 
 from percmusic_cli.metrics._checks import require_side
 from percmusic_cli.metrics.registry import FastPairwise, MetricSpec
+
+if TYPE_CHECKING:  # torch loads only when images are compared (msssim.py)
+    from torch import Tensor
 
 
 def _check_pair(x: Tensor, y: Tensor) -> None:

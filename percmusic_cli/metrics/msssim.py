@@ -5,21 +5,26 @@ coarsest scale, product of the terms raised to the scale weights."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from percmusic_cli.config import MsssimConfig
 from percmusic_cli.metrics._checks import msssim_min_side, require_side
 from percmusic_cli.metrics.mse import _check_pair
 from percmusic_cli.metrics.registry import FastPairwise, MetricSpec
 
+# torch loads when images are first compared, not when the metric is looked up: listing the
+# metrics, `knn` and `figures` on stored distances then skip its 2-3 s import.
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
 
 def gaussian_window(config: MsssimConfig, dtype: torch.dtype, device: torch.device | str) -> Tensor:
     """1-D Gaussian window, built in float32 as pytorch_msssim does, then cast."""
+    import torch
+
     coords = torch.arange(config.win_size, dtype=torch.float32) - config.win_size // 2
     g = torch.exp(-(coords**2) / (2 * config.win_sigma**2))
     g /= g.sum()
@@ -28,6 +33,8 @@ def gaussian_window(config: MsssimConfig, dtype: torch.dtype, device: torch.devi
 
 def blur(x: Tensor, win: Tensor) -> Tensor:
     """Valid (unpadded) separable Gaussian filter of a (B, 1, H, W) batch, rows first."""
+    import torch.nn.functional as F
+
     k = win.numel()
     out = F.conv2d(x, win.view(1, 1, k, 1))
     return F.conv2d(out, win.view(1, 1, 1, k))
@@ -35,6 +42,8 @@ def blur(x: Tensor, win: Tensor) -> Tensor:
 
 def downsample(x: Tensor) -> Tensor:
     """2x2 average pooling; odd sides get one zero row/column on each side (as the package)."""
+    import torch.nn.functional as F
+
     padding = [s % 2 for s in x.shape[2:]]
     return F.avg_pool2d(x, kernel_size=2, padding=padding)
 
@@ -58,6 +67,8 @@ def ssim_terms(x: Tensor, y: Tensor, win: Tensor, config: MsssimConfig) -> tuple
 
 def combine(cs: list[Tensor], ssim_last: Tensor, config: MsssimConfig) -> Tensor:
     """MS-SSIM from per-scale cs (all but the last scale) and the last scale's ssim."""
+    import torch
+
     terms = torch.stack([torch.relu(c) for c in cs] + [torch.relu(ssim_last)], dim=0)
     weights = terms.new_tensor(config.weights).view(-1, 1)
     return torch.prod(terms**weights, dim=0)

@@ -19,7 +19,7 @@ import numpy as np
 from percmusic_cli.config import DistanceConfig
 from percmusic_cli.devices import one_thread_per_op, resolve_device, set_threads
 from percmusic_cli.errors import ArrayIntegrityError, DataError, UsageError
-from percmusic_cli.metrics import _contract, _generic, registry
+from percmusic_cli.metrics import _contract, registry
 from percmusic_cli.metrics._checks import require_side
 from percmusic_cli.progress import NullReporter, Reporter
 
@@ -108,6 +108,8 @@ class PairwiseEngine:
                 self.spec, "preparing images", fast.prepare, images, self.settings, self.device
             )
         else:
+            from percmusic_cli.metrics import _generic  # torch: only a metric without a fast path
+
             state = _generic.prepare(self.spec, images, self.settings, self.device)
         return Prepared(self.spec.name, images.shape[0], (h, w), state)
 
@@ -122,6 +124,8 @@ class PairwiseEngine:
             raise UsageError(f"{rows.metric} state given to a {self.spec.name} engine")
         fast = self.spec.fast_pairwise
         if fast is None:
+            from percmusic_cli.metrics import _generic
+
             block = _generic.tile(rows.state, cols.state, r, c)
         else:
             block = self._fast_tile(fast, rows, cols, r, c)

@@ -7,13 +7,16 @@ the generic batched, tiled path."""
 
 from __future__ import annotations
 
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from percmusic_cli.config import MsssimConfig
 from percmusic_cli.metrics._checks import require_side
 from percmusic_cli.metrics.mse import _check_pair
 from percmusic_cli.metrics.msssim import gaussian_window, ssim_terms
 from percmusic_cli.metrics.registry import MetricSpec
+
+if TYPE_CHECKING:  # torch loads only when images are compared (msssim.py)
+    from torch import Tensor
 
 
 def ssim_min_side(config: MsssimConfig = MsssimConfig()) -> int:

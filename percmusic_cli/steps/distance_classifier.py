@@ -13,7 +13,6 @@ from typing import Any
 
 from percmusic_cli.classifiers import registry
 from percmusic_cli.config import DistanceConfig
-from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import UsageError
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.metrics import registry as metric_registry
@@ -64,7 +63,7 @@ def run_distance_classifier(
             key,
             config,
             int(getattr(chosen, "seed", 0)),
-            resolve_device(dcfg.device),
+            blocks.device(),
             time.monotonic() - started,
             result,
             ["train"],

@@ -67,6 +67,7 @@ class DistanceBlocks:
         self.store, self.view, self.cfg = self.session.store, view, cfg
         self.reporter = self.session.reporter
         self.log: list[dict[str, Any]] = []
+        self._devices: set[str] = set()  # where the blocks handed out were computed
 
     def key(self, rows: str, cols: str) -> str:
         return block_key(registry.key_fields(self.cfg), self.view, rows, cols)
@@ -77,15 +78,28 @@ class DistanceBlocks:
             flipped = sd.find(con, self.key(cols, rows))
             whole = sd.find(con, self.key("all", "all"))
         if direct:
+            self._computed_on(direct)
             return sd.load(self.store, direct)
         if flipped:
+            self._computed_on(flipped)
             return sd.load(self.store, flipped).T.copy()
         if whole and rows != "all" and cols != "all":
+            self._computed_on(whole)
             pos = {int(r): i for i, r in enumerate(self.view.rows["all"])}
             r = [pos[int(i)] for i in self.view.rows[rows]]
             c = [pos[int(i)] for i in self.view.rows[cols]]
             return sd.load(self.store, whole)[np.ix_(r, c)]
         return None
+
+    def _computed_on(self, ds: sd.DistanceSet) -> None:
+        self._devices.add(ds.device or resolve_device(self.cfg.device))
+
+    def device(self) -> str:
+        """Where the distances handed out so far were computed, for a run's record: the
+        stored sets' device, this machine's resolved `--device` for blocks computed now
+        ("cpu+cuda" when they differ). Blocks all read from the store leave torch unloaded
+        (its import is most of a `knn` on stored distances)."""
+        return "+".join(sorted(self._devices)) or resolve_device(self.cfg.device)
 
     def get(self, rows: str, cols: str) -> np.ndarray:
         """Distances, rows = tracks of part `rows`, columns = tracks of part `cols`."""
@@ -152,13 +166,9 @@ class DistanceBlocks:
             self.session.with_reporter(Labelled(self.reporter, f"{rows} x {cols}")), job, kept
         )
         matrix = tile_tasks.assemble(job, sd.StoreTileSink(self.store, ds.array_path).load)
-        sd.save(
-            self.store,
-            ds,
-            matrix,
-            resolve_device(self.cfg.device),
-            round(time.monotonic() - started, 3),
-        )
+        device = resolve_device(self.cfg.device)
+        sd.save(self.store, ds, matrix, device, round(time.monotonic() - started, 3))
+        self._devices.add(device)
         return matrix
 
 

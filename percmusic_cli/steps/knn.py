@@ -87,7 +87,7 @@ def run_knn(
             key,
             config,
             cfg.seed,
-            resolve_device(dcfg.device),
+            blocks.device() if neighbours is None else resolve_device(dcfg.device),
             time.monotonic() - started,
             result,
             fit,

@@ -25,6 +25,7 @@ class DistanceSet:
     n_rows: int
     n_cols: int
     array_path: str
+    device: str | None = None  # where it was computed, once saved (None: not yet)
 
 
 class StoreTileSink:
@@ -47,13 +48,13 @@ class StoreTileSink:
 def find(con: t.Con, dist_hash: str) -> DistanceSet | None:
     row = con.execute(
         "SELECT dist_hash, metric, feature_hash, rows_part, cols_part, config, n_rows, n_cols, "
-        "array_path FROM distance_sets WHERE dist_hash = ?",
+        "array_path, device FROM distance_sets WHERE dist_hash = ?",
         [dist_hash],
     ).fetchone()
     if not row:
         return None
     return DistanceSet(
-        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7], row[8]
+        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7], row[8], row[9]
     )
 
 

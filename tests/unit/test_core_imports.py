@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 CORE = [
     "percmusic_cli.api", "percmusic_cli.config", "percmusic_cli.audio",
     "percmusic_cli.datasets.folder", "percmusic_cli.datasets.gtzan",
@@ -78,3 +80,43 @@ def test_metric_names_are_found_without_loading_any_metric() -> None:
     )
     assert not {m for m in loaded if m.split(".")[0] in ("torch", "numba")}
     assert "percmusic_cli.metrics.mse" not in loaded
+
+
+def test_builtin_metric_specs_load_without_torch_or_numba() -> None:
+    """`percmusic metrics` describes every built-in: their specs load, their math does not."""
+    loaded = _loaded_after(
+        "from percmusic_cli.metrics import registry\n"
+        "rows = registry.describe()\n"
+        "assert {'mse', 'msssim', 'nlpd', 'ssim'} <= {r['name'] for r in rows}\n"
+        "assert not any(r['problem'] for r in rows), rows"
+    )
+    assert "percmusic_cli.metrics.nlpd" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("torch", "numba")}
+
+
+def test_knn_on_stored_distances_loads_no_torch_and_records_their_device(tmp_path: Path) -> None:
+    """A knn run on distances already in the store: no torch import (most of the command's
+    time), and its device is where those distances were computed, not this machine's."""
+    from fixture_store import build_store
+
+    store = build_store(tmp_path / "store")
+    with duckdb.connect(str(store.root / "percmusic.duckdb")) as con:
+        con.execute("UPDATE distance_sets SET device = 'cuda'")
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('torch loaded:', 'torch' in sys.modules))\n"
+        "from percmusic_cli.cli.app import main\n"
+        "sys.argv = ['percmusic', '--store', sys.argv[1], 'knn', '--metric', 'mse,nlpd',"
+        " '--k-max', '3', '--json']\n"
+        "main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store.root)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("torch loaded: False"), done.stdout[-300:]
+    with duckdb.connect(str(store.root / "percmusic.duckdb"), read_only=True) as con:
+        new = con.execute(
+            "SELECT name, device FROM runs WHERE kind = 'knn' AND config LIKE '%\"k_max\": 3%'"
+        ).fetchall()
+    assert sorted(new) == [("mse", "cuda"), ("nlpd", "cuda")]
