@@ -22,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _trees import ROOT, is_commit, past_tree
+
 STAGES = ("msssim prepare", "msssim tile", "nlpd prepare")
 RUN = """
 import hashlib, json, pathlib, time
@@ -75,26 +76,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds {args.rounds}: expected 1 or more")
-    git = ["git", "-C", str(ROOT)]
-    known = subprocess.run(
-        [*git, "rev-parse", "--verify", "--quiet", f"{args.rev}^{{commit}}"], capture_output=True
-    )
-    if known.returncode != 0:
+    if not is_commit(args.rev):
         parser.error(f"--rev {args.rev}: not a commit of this repository")
-    with tempfile.TemporaryDirectory() as tmp:
-        past = Path(tmp) / "past"
-        subprocess.run([*git, "worktree", "add", "-q", "--detach", str(past), args.rev], check=True)
-        try:
-            trees = {f"past ({args.rev})": past, "this tree": ROOT}
-            times: dict[str, list[list[float]]] = {name: [] for name in trees}
-            digests = set()
-            for _ in range(args.rounds):
-                for name, tree in trees.items():
-                    run = _once(tree)
-                    times[name].append(list(run["times"]))  # type: ignore[call-overload]
-                    digests.add(str(run["digest"]))
-        finally:
-            subprocess.run([*git, "worktree", "remove", "--force", str(past)], check=True)
+    with past_tree(args.rev) as past:
+        trees = {f"past ({args.rev})": past, "this tree": ROOT}
+        times: dict[str, list[list[float]]] = {name: [] for name in trees}
+        digests = set()
+        for _ in range(args.rounds):
+            for name, tree in trees.items():
+                run = _once(tree)
+                times[name].append(list(run["times"]))  # type: ignore[call-overload]
+                digests.add(str(run["digest"]))
     medians = {
         n: [statistics.median(r[i] for r in runs) for i in range(3)] for n, runs in times.items()
     }

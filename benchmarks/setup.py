@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _trees import ROOT, children_cpu, is_commit
 
 
 def _clone(dest: Path, rev: str | None) -> None:
@@ -37,11 +36,6 @@ def _clone(dest: Path, rev: str | None) -> None:
         subprocess.run(["git", "-C", str(dest), "apply"], input=diff, check=True)
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _make(dest: Path, target: str) -> tuple[float, float]:
     """Wall and CPU seconds of `make <target>` in `dest`, with caches of its own."""
     env = {
@@ -50,20 +44,16 @@ def _make(dest: Path, target: str) -> tuple[float, float]:
         "PERCMUSIC_MODEL_CACHE": str(dest / "user-cache" / "models"),
     }
     env.pop("NUMBA_CACHE_DIR", None)
-    start, cpu = time.perf_counter(), _children_cpu()
+    start, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(["make", "-s", target], cwd=dest, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"make {target} failed in {dest}:\n{done.stderr[-2000:]}")
-    return time.perf_counter() - start, _children_cpu() - cpu
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
 def _commit(rev: str) -> str:
     """`rev` when it names a commit of this repository; else a one-line exit."""
-    found = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        capture_output=True,
-    )
-    if found.returncode != 0:
+    if not is_commit(rev):
         raise SystemExit(f"--rev {rev!r}: not a commit of {ROOT}")
     return rev
 
