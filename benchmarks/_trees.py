@@ -3,6 +3,7 @@ the commit checked out, and the CPU time of the child processes that ran them.""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import resource
 import subprocess
@@ -14,11 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 GIT = ("git", "-C", str(ROOT))
 
 
-def is_commit(rev: str) -> bool:
+def commit(rev: str) -> str:
+    """`--rev`'s type: a commit of this repository, else argparse's one-line error."""
     found = subprocess.run(
         [*GIT, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], capture_output=True
     )
-    return found.returncode == 0
+    if found.returncode != 0:
+        raise argparse.ArgumentTypeError(f"{rev!r}: not a commit of this repository")
+    return rev
+
+
+def rounds(text: str) -> int:
+    """`--rounds`'s type: 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected 1 or more")
+    return value
 
 
 @contextlib.contextmanager

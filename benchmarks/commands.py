@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _trees import ROOT, children_cpu, is_commit, past_tree
+from _trees import ROOT, children_cpu, commit, past_tree, rounds
 
 BUILD = (
     ("ingest", "--synthetic"),
@@ -57,22 +57,15 @@ def _run(tree: Path, store: Path, args: tuple[str, ...]) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - cpu
 
 
-def _rounds(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: expected 1 or more")
-    return value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rev", default="1048682", help="the past commit to compare with")
-    parser.add_argument("--rounds", type=_rounds, default=5)
+    parser.add_argument(
+        "--rev", type=commit, default="1048682", help="the past commit to compare with"
+    )
+    parser.add_argument("--rounds", type=rounds, default=5)
     args = parser.parse_args()
-    if not is_commit(args.rev):
-        parser.error(f"--rev {args.rev}: not a commit of this repository")
     with tempfile.TemporaryDirectory() as tmp, past_tree(args.rev) as past:
         store = Path(tmp) / "store"
         for step in BUILD:

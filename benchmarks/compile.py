@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _trees import ROOT, is_commit, past_tree
+from _trees import ROOT, commit, past_tree, rounds
 
 STAGES = ("msssim prepare", "msssim tile", "nlpd prepare")
 RUN = """
@@ -71,13 +71,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rev", default="8e25c42", help="the past commit to compare with")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--rev", type=commit, default="8e25c42", help="the past commit to compare with"
+    )
+    parser.add_argument("--rounds", type=rounds, default=2)
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds {args.rounds}: expected 1 or more")
-    if not is_commit(args.rev):
-        parser.error(f"--rev {args.rev}: not a commit of this repository")
     with past_tree(args.rev) as past:
         trees = {f"past ({args.rev})": past, "this tree": ROOT}
         times: dict[str, list[list[float]]] = {name: [] for name in trees}

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _trees import ROOT, children_cpu, is_commit
+from _trees import ROOT, children_cpu, commit, rounds
 
 
 def _clone(dest: Path, rev: str | None) -> None:
@@ -51,29 +51,15 @@ def _make(dest: Path, target: str) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - cpu
 
 
-def _commit(rev: str) -> str:
-    """`rev` when it names a commit of this repository; else a one-line exit."""
-    if not is_commit(rev):
-        raise SystemExit(f"--rev {rev!r}: not a commit of {ROOT}")
-    return rev
-
-
-def _rounds(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: expected 1 or more")
-    return value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rev", default="HEAD", help="the past commit (default HEAD)")
-    parser.add_argument("--rounds", type=_rounds, default=2)
+    parser.add_argument("--rev", type=commit, default="HEAD", help="the past commit (default HEAD)")
+    parser.add_argument("--rounds", type=rounds, default=2)
     parser.add_argument("--target", default="setup", choices=("setup", "demo"))
     args = parser.parse_args()
-    ways = {f"past ({args.rev})": _commit(args.rev), "this tree": None}
+    ways = {f"past ({args.rev})": args.rev, "this tree": None}
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ways}
     print(f"make {args.target}; load before: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="percmusic-setup-") as tmp:
