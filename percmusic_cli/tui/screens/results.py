@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input
 
 from percmusic_cli import api
 from percmusic_cli.render import fmt, safe
+from percmusic_cli.tui import tables
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import ResultsLoaded
 
@@ -149,11 +150,11 @@ class ResultsScreen(DataScreen):
     def refresh_table(self) -> None:
         table = self.query_one("#runs", DataTable)
         current = self.current_run()
-        table.clear(columns=True)  # headers change with the sort column
-        for key in COLUMNS:
-            table.add_column(self.header(key), key=key)
-        for run in self.shown_runs():
-            table.add_row(*cells(run, run["run_id"] in self.marked), key=run["run_id"])
+        rows = [
+            (cells(run, run["run_id"] in self.marked), run["run_id"]) for run in self.shown_runs()
+        ]
+        # The headers change with the sort column.
+        tables.fill(table, rows, [(self.header(key), key) for key in COLUMNS])
         if current is not None and current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
 

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from percmusic_cli import api
 from percmusic_cli.render import confusion_table, curve_plot, evaluation_table, safe
+from percmusic_cli.tui import tables
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import RunLoaded
 from percmusic_cli.tui.widgets import TextPlot, f1_bars
@@ -122,10 +123,10 @@ class RunDetailScreen(DataScreen):
 
     def fill_errors(self, run: dict[str, Any]) -> None:
         table = self.query_one("#errors-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns("track", "true", "predicted", "nearest (KNN)")
+        rows: list[tables.Row] = []
         for p in misclassified(run):
             near = ", ".join((p.get("neighbours") or [])[:3])
-            table.add_row(
-                *(safe.text(v) for v in (p["track_id"], p["true_label"], p["pred_label"], near))
-            )
+            values = (p["track_id"], p["true_label"], p["pred_label"], near)
+            rows.append(([safe.text(v) for v in values], None))
+        headers = ("track", "true", "predicted", "nearest (KNN)")
+        tables.fill(table, rows, [(h, h) for h in headers])

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Static
 
 from percmusic_cli import api
 from percmusic_cli.render import fmt, safe
+from percmusic_cli.tui import tables
 from percmusic_cli.tui.base import DataScreen, read
 from percmusic_cli.tui.messages import TrackLoaded, TracksLoaded
 from percmusic_cli.tui.widgets import Spectrogram
@@ -106,15 +107,19 @@ class TracksScreen(DataScreen):
 
     def refresh_table(self) -> None:
         table = self.query_one("#tracks", DataTable)
-        table.clear()
-        for t in self.shown_tracks():
-            table.add_row(
-                safe.text(short_id(t["track_id"], t["label"])),
-                safe.text(t["label"]),
-                safe.text(t["part"]),
-                safe.text(t["status"]),
-                key=row_key(t),
+        rows: list[tables.Row] = [
+            (
+                [
+                    safe.text(short_id(t["track_id"], t["label"])),
+                    safe.text(t["label"]),
+                    safe.text(t["part"]),
+                    safe.text(t["status"]),
+                ],
+                row_key(t),
             )
+            for t in self.shown_tracks()
+        ]
+        tables.fill(table, rows)
 
     @on(Input.Changed, "#track-filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -164,14 +169,19 @@ class TracksScreen(DataScreen):
             message.image, "no spectrogram: run `percmusic features`"
         )
         table = self.query_one("#neighbours", DataTable)
-        table.clear()
-        for metric, rows in message.neighbours.items():
-            for i, n in enumerate(rows):
-                table.add_row(
+        rows: list[tables.Row] = [
+            (
+                [
                     safe.text(metric if i == 0 else ""),
                     safe.text(short_id(n["track_id"], n["label"])),
                     safe.text(n["label"]),
                     fmt.quantity(n["distance"]),
-                )
+                ],
+                None,
+            )
+            for metric, found in message.neighbours.items()
+            for i, n in enumerate(found)
+        ]
         if not message.neighbours:
-            table.add_row("—", "no stored distances", "", "")
+            rows.append((["—", "no stored distances", "", ""], None))
+        tables.fill(table, rows)

@@ -15,6 +15,7 @@ from textual_plotext import PlotextPlot
 
 from percmusic_cli import api
 from percmusic_cli.render import fmt, safe
+from percmusic_cli.tui import tables
 from percmusic_cli.tui.base import DataScreen
 from percmusic_cli.tui.messages import TrainingLoaded
 
@@ -67,9 +68,7 @@ class TrainingScreen(DataScreen):
         self.loaded()
         self.models, self.histories = message.models, message.histories
         table = self.query_one("#models", DataTable)
-        table.clear()
-        for m in self.models:
-            table.add_row(*model_cells(m), key=m["model_id"])
+        tables.fill(table, [(model_cells(m), m["model_id"]) for m in self.models])
         ids = [m["model_id"] for m in self.models]
         if self.selected in ids:
             table.move_cursor(row=ids.index(self.selected))
