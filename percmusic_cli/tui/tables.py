@@ -1,11 +1,11 @@
 """Filling a DataTable with each column's width given when the column is added.
 
-Textual measures new cells only when the table next idles. A header drawn before that (on a
-busy machine a paint can come first) is cached at the old, narrower widths, and only a
-change of the table's height redraws it: a table whose row count did not change kept
-column titles out of line with their columns, and the dashboard's snapshot tests failed now
-and then. Widths given with the columns leave nothing to measure later, so every paint
-after `fill` draws the header and the rows at the same widths."""
+Textual measures new cells only when the table next idles. A header painted before that (on
+a busy machine a paint can come first) is cached at the old, narrower widths, keyed by a
+counter that the idle pass does not advance: in a test, only the table's later change of
+height redrew it, and one run of the snapshot tests kept the training screen's column titles
+out of line with its rows. Widths given with the columns leave nothing to measure later, so
+every paint after `fill` draws the header and the rows at the same widths."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """A table's header lines up with its rows from the first paint after they arrive.
 
-Textual measures new cells when the table next idles; a header painted before that (on a busy
-machine a paint can come first) stayed at the old widths while the rows did not, which made
-the dashboard's snapshot tests fail now and then. The paint is forced here, inside the same
-handler that fills the table, so the check does not depend on the machine's load."""
+Textual measures new cells when the table next idles; a header painted before that is drawn
+at the old widths (and once stayed so in a snapshot of the training screen, beside rows at
+the new widths). The paint is forced here, inside the handler that fills the table, so the
+check does not depend on the machine's load: on the code before `tables.fill` the header
+painted there differs from the one drawn once the table has settled."""
 
 from __future__ import annotations
 
