@@ -305,7 +305,7 @@ class ClassifyConfig:
     cv_folds: int = 5
     n_boot: int = 1000
     seed: int = 0
-    batch_size: int = 16
+    batch_size: int | None = None  # tracks per encoding batch; None: by device (encode.py)
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -319,7 +319,8 @@ class ClassifyConfig:
         _int("cv_folds", self.cv_folds, 2, MAX_FOLDS)
         _int("--n-boot", self.n_boot, 0, MAX_BOOT)
         check_seed(self.seed)
-        _int("batch_size", self.batch_size, 1, MAX_BATCH)
+        if self.batch_size is not None:
+            _int("batch_size", self.batch_size, 1, MAX_BATCH)
         check_device(self.device)
 
 

@@ -15,7 +15,7 @@ from percmusic_cli.classifiers.latent import SPEC as LATENT_SPEC
 from percmusic_cli.config import ClassifyConfig, ModelConfig
 from percmusic_cli.devices import resolve_device
 from percmusic_cli.errors import DataError
-from percmusic_cli.experiments.encode import encode_pooled, pool_images
+from percmusic_cli.experiments.encode import default_batch, encode_pooled, pool_images
 from percmusic_cli.experiments.logreg import logreg_experiment
 from percmusic_cli.hashing import param_hash, plain
 from percmusic_cli.models.autoencoder import Autoencoder, build_autoencoder
@@ -122,6 +122,8 @@ def classify_with(
 ) -> dict[str, Any]:
     reporter = reporter or NullReporter()
     device = resolve_device(cfg.device)
+    # The run records the batch it encodes in; the batch changes no latent (not in the key).
+    cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size or default_batch(device))
     config = {"classify": plain(cfg), "encoder": enc.meta}
     key = param_hash(
         LATENT,

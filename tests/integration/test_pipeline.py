@@ -111,6 +111,9 @@ def test_reproduce_table_with_a_tiny_preset(store: Store, monkeypatch: pytest.Mo
     assert all(c["low"] <= c["high"] and c["p_holm"] >= c["p"] for c in table["claims"])
     assert set(table["learning"]) == {"mse", "msssim", "nlpd"}
     assert api.latest_study(store) == json.loads(json.dumps(again))
+    # No batch size was given: the run records the one its device encoded in.
+    latent = api.run_detail(store, table["rows"][0]["latent"]["run_id"])
+    assert latent["config"]["classify"]["batch_size"] == 2
 
 
 def test_synthetic_ingest_through_the_cli(cli: object, tmp_path: Path) -> None:

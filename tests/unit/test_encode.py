@@ -8,7 +8,12 @@ import torch
 
 from percmusic_cli.config import ModelConfig
 from percmusic_cli.errors import UsageError
-from percmusic_cli.experiments.encode import encode_pooled, pool_images, pool_tensor
+from percmusic_cli.experiments.encode import (
+    default_batch,
+    encode_pooled,
+    pool_images,
+    pool_tensor,
+)
 from percmusic_cli.models.autoencoder import build_autoencoder
 
 TINY = ModelConfig(hidden_channels=8, latent_channels=4, stages=2)
@@ -53,6 +58,27 @@ def test_encode_pooled_does_not_depend_on_the_batch_size() -> None:
     all_at_once = encode_pooled(model, images, pool="mean", batch_size=8)
     assert one.shape == (3, 4 * 8)
     np.testing.assert_allclose(one, all_at_once, rtol=1e-5, atol=1e-7)
+
+
+def test_without_a_batch_size_a_cpu_encodes_two_tracks_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    torch.manual_seed(0)
+    model = build_autoencoder(TINY)
+    seen: list[int] = []
+    encode = model.encode
+
+    def counting(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x.shape[0])
+        return encode(x)
+
+    monkeypatch.setattr(model, "encode", counting)
+    images = np.random.default_rng(2).random((5, 32, 40), dtype=np.float32)
+    by_default = encode_pooled(model, images, pool="mean")
+    assert seen == [2, 2, 1]
+    assert default_batch("cpu") == 2 and default_batch("cuda") == 16
+    at_once = encode_pooled(model, images, "mean", batch_size=5)
+    np.testing.assert_allclose(by_default, at_once, rtol=1e-5, atol=1e-7)
 
 
 def test_pool_images_is_per_band_mean_and_std_over_time() -> None:
