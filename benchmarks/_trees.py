@@ -33,6 +33,22 @@ def rounds(text: str) -> int:
     return value
 
 
+def comparison_parser(description: str, rev: str, rounds_default: int) -> argparse.ArgumentParser:
+    """The options every past-commit comparison takes: `--rev` (the past commit, default
+    `rev`) and `--rounds` (how many alternated rounds); a script adds its own."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rev",
+        type=commit,
+        default=rev,
+        help="the past commit to compare with (default %(default)s)",
+    )
+    parser.add_argument("--rounds", type=rounds, default=rounds_default)
+    return parser
+
+
 @contextlib.contextmanager
 def past_tree(rev: str) -> Iterator[Path]:
     """`rev` checked out with `git worktree` into a temporary folder, removed afterwards."""

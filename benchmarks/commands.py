@@ -14,7 +14,6 @@ Prints the median wall and CPU seconds per command and tree, and the ratios."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _trees import ROOT, children_cpu, commit, past_tree, rounds
+from _trees import ROOT, children_cpu, comparison_parser, past_tree
 
 BUILD = (
     ("ingest", "--synthetic"),
@@ -58,14 +57,7 @@ def _run(tree: Path, store: Path, args: tuple[str, ...]) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--rev", type=commit, default="1048682", help="the past commit to compare with"
-    )
-    parser.add_argument("--rounds", type=rounds, default=5)
-    args = parser.parse_args()
+    args = comparison_parser(__doc__.splitlines()[0], "1048682", 5).parse_args()
     with tempfile.TemporaryDirectory() as tmp, past_tree(args.rev) as past:
         store = Path(tmp) / "store"
         for step in BUILD:

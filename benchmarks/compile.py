@@ -13,7 +13,6 @@ the same in every run."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -22,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _trees import ROOT, commit, past_tree, rounds
+from _trees import ROOT, comparison_parser, past_tree
 
 STAGES = ("msssim prepare", "msssim tile", "nlpd prepare")
 RUN = """
@@ -68,14 +67,7 @@ def _once(tree: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--rev", type=commit, default="8e25c42", help="the past commit to compare with"
-    )
-    parser.add_argument("--rounds", type=rounds, default=2)
-    args = parser.parse_args()
+    args = comparison_parser(__doc__.splitlines()[0], "8e25c42", 2).parse_args()
     with past_tree(args.rev) as past:
         trees = {f"past ({args.rev})": past, "this tree": ROOT}
         times: dict[str, list[list[float]]] = {name: [] for name in trees}

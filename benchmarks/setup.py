@@ -13,7 +13,6 @@ folder that is removed at the end."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _trees import ROOT, children_cpu, commit, rounds
+from _trees import ROOT, children_cpu, comparison_parser
 
 
 def _clone(dest: Path, rev: str | None) -> None:
@@ -52,11 +51,7 @@ def _make(dest: Path, target: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rev", type=commit, default="HEAD", help="the past commit (default HEAD)")
-    parser.add_argument("--rounds", type=rounds, default=2)
+    parser = comparison_parser(__doc__, "HEAD", 2)
     parser.add_argument("--target", default="setup", choices=("setup", "demo"))
     args = parser.parse_args()
     ways = {f"past ({args.rev})": args.rev, "this tree": None}
